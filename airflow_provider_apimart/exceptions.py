@@ -1,0 +1,197 @@
+"""Every failure this provider raises, as one tree a user can catch by what it means.
+
+``[fail]`` marks classes that subclass ``AirflowFailException``: Airflow fails the task at once
+instead of burning retries, because trying again cannot succeed (bad input, bad key, no money)
+or could pay twice. Everything else may succeed on an Airflow retry.
+
+    AirflowException
+    └── ApimartError                          anything from this provider
+        ├── ApimartPermanentError       [fail] base of the failures a retry cannot fix
+        │   ├── ApimartValidationError  [fail] request breaks a documented rule; nothing was sent
+        │   ├── ApimartConfigurationError [fail] the Airflow connection is unusable (no key, bad extra)
+        │   ├── ApimartSubmitOutcomeUnknownError [fail] a POST without Idempotency-Key lost its
+        │   │                                  answer: a job may exist and be billed
+        │   └── ApimartRejectedError    [fail] the API refused the request (4xx, not 404/408/429)
+        │       ├── ApimartBadRequestError        400 (invalid_request_error, invalid_duration, ...)
+        │       ├── ApimartAuthenticationError    401
+        │       ├── ApimartPaymentRequiredError   402
+        │       └── ApimartPermissionDeniedError  403
+        ├── ApimartAPIError                    the API answered with an error (also base of the
+        │   │                                  ApimartRejectedError family above)
+        │   ├── ApimartNotFoundError           404, e.g. a task id the API does not know
+        │   └── ApimartTransientAPIError       still failing after the hook's own retries
+        │       ├── ApimartRateLimitError      429 (``retry_after`` when the API sent one)
+        │       └── ApimartServerError         408 and 5xx
+        ├── ApimartConnectionError             network failure after the hook's own retries
+        └── ApimartResponseError               a success answer whose body we cannot read
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+try:  # Airflow 3.2+ exposes these in the task SDK; 3.1 only in airflow.exceptions.
+    from airflow.sdk.exceptions import AirflowException, AirflowFailException
+except ImportError:  # pragma: no cover - exercised on Airflow 3.1 only
+    from airflow.exceptions import (  # type: ignore[no-redef,attr-defined,unused-ignore]
+        AirflowException,
+        AirflowFailException,
+    )
+
+__all__ = [
+    "ApimartAPIError",
+    "ApimartAuthenticationError",
+    "ApimartBadRequestError",
+    "ApimartConfigurationError",
+    "ApimartConnectionError",
+    "ApimartError",
+    "ApimartNotFoundError",
+    "ApimartPaymentRequiredError",
+    "ApimartPermanentError",
+    "ApimartPermissionDeniedError",
+    "ApimartRateLimitError",
+    "ApimartRejectedError",
+    "ApimartResponseError",
+    "ApimartServerError",
+    "ApimartSubmitOutcomeUnknownError",
+    "ApimartTransientAPIError",
+    "ApimartValidationError",
+    "api_error_class_for_status",
+]
+
+
+class ApimartError(AirflowException):
+    """Base of every error raised by the APIMart provider."""
+
+
+class ApimartPermanentError(ApimartError, AirflowFailException):
+    """A failure that an Airflow retry cannot fix: the task fails without using its retries."""
+
+
+class ApimartValidationError(ApimartPermanentError):
+    """The request breaks a documented rule of its model; it was rejected before any HTTP call.
+
+    ``problems`` holds one ``(parameter, explanation)`` pair per broken rule.
+    """
+
+    def __init__(self, model: str, problems: list[tuple[str, str]]) -> None:
+        self.model = model
+        self.problems = problems
+        details = "; ".join(f"{parameter}: {explanation}" for parameter, explanation in problems)
+        super().__init__(f"Invalid {model} request, nothing was sent to APIMart. {details}")
+
+
+class ApimartConfigurationError(ApimartPermanentError):
+    """The Airflow connection cannot be used as it is (missing API key, malformed extra field)."""
+
+
+class ApimartSubmitOutcomeUnknownError(ApimartPermanentError):
+    """A submit without an Idempotency-Key lost its answer, so a job may exist and be billed.
+
+    It is not retried, by the hook or by Airflow, because a second POST could pay twice.
+    """
+
+
+class ApimartAPIError(ApimartError):
+    """The API answered with an error: HTTP status, the API's error type/code and its message."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        http_status: int,
+        error_type: str | None = None,
+        error_code: int | str | None = None,
+        method: str | None = None,
+        path: str | None = None,
+    ) -> None:
+        self.http_status = http_status
+        self.error_type = error_type
+        self.error_code = error_code
+        self.api_message = message
+        self.method = method
+        self.path = path
+        super().__init__(self._describe())
+
+    def _describe(self) -> str:
+        where = f" on {self.method} {self.path}" if self.method and self.path else ""
+        labels = [str(label) for label in (self.error_type, self.error_code) if label is not None]
+        kind = f" {'/'.join(dict.fromkeys(labels))}" if labels else ""
+        return f"APIMart answered HTTP {self.http_status}{kind}{where}: {self.api_message}"
+
+
+class ApimartRejectedError(ApimartAPIError, ApimartPermanentError):
+    """The API refused the request itself; sending it again unchanged cannot succeed."""
+
+
+class ApimartBadRequestError(ApimartRejectedError):
+    """HTTP 400: the body was invalid (see ``error_type``, e.g. ``invalid_duration``)."""
+
+
+class ApimartAuthenticationError(ApimartRejectedError):
+    """HTTP 401: the API key in the connection's password field is wrong or revoked."""
+
+
+class ApimartPaymentRequiredError(ApimartRejectedError):
+    """HTTP 402: the APIMart balance is too low; top up, then clear the task."""
+
+
+class ApimartPermissionDeniedError(ApimartRejectedError):
+    """HTTP 403: the key may not use this model or endpoint."""
+
+
+class ApimartNotFoundError(ApimartAPIError):
+    """HTTP 404: for a task id, APIMart does not know it (wrong id, other account, or expired)."""
+
+
+class ApimartTransientAPIError(ApimartAPIError):
+    """The API was busy or broken for longer than the hook's own retries; Airflow may retry."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
+        self.retry_after = retry_after
+        super().__init__(message, **kwargs)
+
+
+class ApimartRateLimitError(ApimartTransientAPIError):
+    """HTTP 429: too many requests; ``retry_after`` is the wait the API asked for, if any."""
+
+
+class ApimartServerError(ApimartTransientAPIError):
+    """HTTP 408 or 5xx: APIMart could not answer now."""
+
+
+class ApimartConnectionError(ApimartError):
+    """APIMart could not be reached (DNS, refused, timeout) even after the hook's own retries.
+
+    ``request_sent`` is False when the request provably never left this machine.
+    """
+
+    def __init__(self, message: str, *, request_sent: bool) -> None:
+        self.request_sent = request_sent
+        super().__init__(message)
+
+
+class ApimartResponseError(ApimartError):
+    """APIMart answered with success but a body this provider cannot read."""
+
+
+_ERROR_CLASS_BY_STATUS: dict[int, type[ApimartAPIError]] = {
+    400: ApimartBadRequestError,
+    401: ApimartAuthenticationError,
+    402: ApimartPaymentRequiredError,
+    403: ApimartPermissionDeniedError,
+    404: ApimartNotFoundError,
+    408: ApimartServerError,
+    429: ApimartRateLimitError,
+}
+
+
+def api_error_class_for_status(http_status: int) -> type[ApimartAPIError]:
+    """The exception class for an HTTP status (or a status-like ``code`` in a 200 body)."""
+    if http_status in _ERROR_CLASS_BY_STATUS:
+        return _ERROR_CLASS_BY_STATUS[http_status]
+    if http_status >= 500:
+        return ApimartServerError
+    if 400 <= http_status < 500:
+        return ApimartRejectedError
+    return ApimartAPIError

@@ -1,0 +1,65 @@
+"""Provider metadata for Airflow's ProvidersManager.
+
+Import-free on purpose: Airflow reads this in every component (scheduler, API server, workers),
+and the connection form below is declarative (Airflow 3.2+), so showing it imports no hook.
+Every module named here must exist; ``tests/unit/test_get_provider_info.py`` imports them all.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from airflow_provider_apimart import __version__
+
+
+def get_provider_info() -> dict[str, Any]:
+    return {
+        "package-name": "airflow-provider-apimart",
+        "name": "APIMart",
+        "description": "Generate AI videos with the APIMart API (wan2.6, wan2.7, Omni-Flash-Ext, kling-v2-6) "
+        "from Airflow DAGs.",
+        "versions": [__version__],
+        "integrations": [
+            {
+                "integration-name": "APIMart",
+                "external-doc-url": "https://docs.apimart.ai/",
+                "tags": ["service"],
+            }
+        ],
+        "hooks": [
+            {
+                "integration-name": "APIMart",
+                "python-modules": ["airflow_provider_apimart.hooks.apimart"],
+            }
+        ],
+        "connection-types": [
+            {
+                "connection-type": "apimart",
+                "hook-class-name": "airflow_provider_apimart.hooks.apimart.ApimartHook",
+                "hook-name": "APIMart",
+                "ui-field-behaviour": {
+                    "hidden-fields": ["schema", "login", "port", "extra"],
+                    "relabeling": {"password": "API Key", "host": "Base URL"},
+                    "placeholders": {
+                        "host": "https://api.apimart.ai (leave empty for the default)",
+                        "password": "your APIMart API key",
+                    },
+                },
+                "conn-fields": {
+                    "timeout": {
+                        "label": "Request timeout (seconds)",
+                        "description": "How long to wait for one HTTP answer from APIMart. "
+                        "Rendering time is not included: jobs are polled.",
+                        "schema": {"type": ["number", "null"], "default": 30, "minimum": 1},
+                    },
+                    "max_retries": {
+                        "label": "Max retries per request",
+                        "description": "Retries of one request on network errors, HTTP 429 and 5xx, "
+                        "before Airflow's own task retries. A submit is never retried where it may "
+                        "already have created a job, unless it carries an Idempotency-Key.",
+                        "schema": {"type": ["integer", "null"], "default": 3, "minimum": 0, "maximum": 10},
+                    },
+                },
+            }
+        ],
+    }

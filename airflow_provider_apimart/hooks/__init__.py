@@ -1,0 +1,1 @@
+"""Hooks: ApimartHook talks HTTP to APIMart."""

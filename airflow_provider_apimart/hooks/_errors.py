@@ -1,0 +1,161 @@
+"""Read an APIMart answer: the JSON payload on success, a typed exception on any error.
+
+The error body format is undocumented (API-NOTES §5.2), so it is read defensively:
+``error.{message,type,code}``, then a flat ``message``/``type``/``code``, then the raw text, cut short.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+from typing import TYPE_CHECKING, Any
+
+from airflow_provider_apimart.exceptions import (
+    ApimartAPIError,
+    ApimartResponseError,
+    ApimartTransientAPIError,
+    api_error_class_for_status,
+)
+
+if TYPE_CHECKING:
+    import httpx
+
+#: How much of an unreadable body goes into an error message.
+MAX_BODY_CHARS_IN_ERRORS = 300
+REDACTED = "***"
+
+
+@dataclass(frozen=True)
+class Call:
+    """One API call, for messages: what was asked, and the secret no message may contain."""
+
+    method: str
+    path: str
+    secret: str
+
+    def redact(self, text: str) -> str:
+        return text.replace(self.secret, REDACTED) if self.secret else text
+
+
+def read_payload(response: httpx.Response, call: Call) -> Any:
+    """The JSON of a successful answer, or the typed error it really is."""
+    if response.status_code >= 400:
+        raise error_from_response(response, call)
+    try:
+        payload = response.json()
+    except ValueError:
+        raise ApimartResponseError(
+            f"APIMart answered HTTP {response.status_code} on {call.method} {call.path} with a body "
+            f"that is not JSON: {_shorten(call.redact(response.text))}"
+        ) from None
+    body_code = payload.get("code") if isinstance(payload, dict) else None
+    if body_code is not None and str(body_code) != "200":
+        # HTTP 200 carrying a failure code: an error all the same (API-NOTES §5.3).
+        raise _api_error(
+            payload, call, class_status=_status_like(body_code), http_status=response.status_code
+        )
+    return payload
+
+
+def error_from_response(response: httpx.Response, call: Call) -> ApimartAPIError:
+    """The typed exception for an HTTP error answer."""
+    try:
+        payload: Any = response.json()
+    except ValueError:
+        payload = None
+    fallback = call.redact(response.text) or response.reason_phrase
+    return _api_error(
+        payload,
+        call,
+        class_status=response.status_code,
+        http_status=response.status_code,
+        fallback_message=fallback,
+        retry_after=retry_after_seconds(response.headers),
+    )
+
+
+def _api_error(
+    payload: Any,
+    call: Call,
+    *,
+    class_status: int | None,
+    http_status: int,
+    fallback_message: str = "",
+    retry_after: float | None = None,
+) -> ApimartAPIError:
+    message, error_type, error_code = _describe_error_body(payload)
+    if (
+        error_code is None
+        and isinstance(payload, dict)
+        and str(payload.get("code")) not in {"None", str(http_status)}
+    ):
+        error_code = payload["code"]  # a failure code inside an HTTP 200 body
+    error_class = api_error_class_for_status(class_status) if class_status else ApimartAPIError
+    extra: dict[str, Any] = {}
+    if issubclass(error_class, ApimartTransientAPIError):
+        extra["retry_after"] = retry_after
+    return error_class(
+        _shorten(call.redact(message or fallback_message or "no error message")),
+        http_status=http_status,
+        error_type=error_type,
+        error_code=error_code,
+        method=call.method,
+        path=call.path,
+        **extra,
+    )
+
+
+def _describe_error_body(payload: Any) -> tuple[str | None, str | None, int | str | None]:
+    if not isinstance(payload, dict):
+        return None, None, None
+    nested = payload.get("error")
+    if isinstance(nested, dict):
+        source = nested
+    else:
+        source = payload
+        if isinstance(nested, str):
+            source = {**payload, "message": payload.get("message") or nested}
+    message = source.get("message") or payload.get("message")
+    error_type = source.get("type") or payload.get("type")
+    error_code = source.get("code") if source is nested else None
+    return (
+        str(message) if message is not None else None,
+        str(error_type) if error_type is not None else None,
+        error_code if isinstance(error_code, int | str) else None,
+    )
+
+
+def _status_like(body_code: Any) -> int | None:
+    """A body ``code`` that looks like an HTTP error status picks the exception class."""
+    try:
+        code = int(body_code)
+    except (TypeError, ValueError):
+        return None
+    return code if 400 <= code <= 599 else None
+
+
+def retry_after_seconds(headers: httpx.Headers) -> float | None:
+    """Retry-After as seconds, from either of its forms (delta seconds or an HTTP date)."""
+    raw = headers.get("Retry-After")
+    if raw is None:
+        return None
+    raw = raw.strip()
+    try:
+        return max(0.0, float(raw))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(raw)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+
+
+def _shorten(text: str) -> str:
+    text = " ".join(text.split())
+    if len(text) > MAX_BODY_CHARS_IN_ERRORS:
+        return f"{text[: MAX_BODY_CHARS_IN_ERRORS - 3]}..."
+    return text

@@ -1,0 +1,113 @@
+"""When one API call is tried again inside the hook, and how long it waits in between.
+
+Transient failures (network errors, 408, 429, 500, 502, 503, 504) are retried a bounded number of
+times with jittered exponential backoff; a 429 or 503 that says Retry-After waits exactly that.
+A submit without an Idempotency-Key is retried only where no job can have been created.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    Retrying,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_exponential_jitter,
+)
+
+from airflow_provider_apimart.exceptions import (
+    ApimartConnectionError,
+    ApimartRateLimitError,
+    ApimartTransientAPIError,
+)
+
+#: First backoff wait and its ceiling, in seconds, when the API gives no Retry-After.
+BACKOFF_INITIAL = 1.0
+BACKOFF_MAX = 30.0
+#: A Retry-After longer than this is not waited out inside one call: the error is raised with
+#: ``retry_after`` set, and Airflow's own retry (or the trigger's loop) takes over.
+MAX_RETRY_AFTER = 120.0
+
+
+def sleep(seconds: float) -> None:
+    """The pause between sync tries (a seam tests replace to keep time)."""
+    time.sleep(seconds)
+
+
+async def asleep(seconds: float) -> None:
+    """The pause between async tries."""
+    await asyncio.sleep(seconds)
+
+
+def is_transient(error: BaseException) -> bool:
+    """Any failure that the same request may survive a moment later."""
+    return isinstance(error, ApimartConnectionError | ApimartTransientAPIError)
+
+
+def created_nothing(error: BaseException) -> bool:
+    """Failures after which no job can exist: nothing was sent, or the API refused with 429."""
+    if isinstance(error, ApimartConnectionError):
+        return not error.request_sent
+    return isinstance(error, ApimartRateLimitError)
+
+
+def _retry_after(error: BaseException | None) -> float | None:
+    return error.retry_after if isinstance(error, ApimartTransientAPIError) else None
+
+
+class WarningLogger(Protocol):
+    """Any logger: the stdlib's, or the structlog logger Airflow hooks carry."""
+
+    def warning(self, message: Any, /, *args: Any) -> Any: ...
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Bounded retries for one call; ``replay_safe=False`` is for a POST with no Idempotency-Key."""
+
+    max_retries: int
+    logger: WarningLogger
+
+    def _options(self, replay_safe: bool) -> dict[str, object]:
+        backoff = wait_exponential_jitter(initial=BACKOFF_INITIAL, max=BACKOFF_MAX)
+
+        def wait(state: RetryCallState) -> float:
+            retry_after = _retry_after(state.outcome.exception() if state.outcome else None)
+            return retry_after if retry_after is not None else backoff(state)
+
+        out_of_attempts = stop_after_attempt(self.max_retries + 1)
+
+        def stop(state: RetryCallState) -> bool:
+            retry_after = _retry_after(state.outcome.exception() if state.outcome else None)
+            return out_of_attempts(state) or (retry_after is not None and retry_after > MAX_RETRY_AFTER)
+
+        def log_retry(state: RetryCallState) -> None:
+            error = state.outcome.exception() if state.outcome else None
+            wait_seconds = state.next_action.sleep if state.next_action else 0.0
+            self.logger.warning(
+                "%s; trying again in %.1f s (retry %d of %d).",
+                error,
+                wait_seconds,
+                state.attempt_number,
+                self.max_retries,
+            )
+
+        return {
+            "retry": retry_if_exception(is_transient if replay_safe else created_nothing),
+            "stop": stop,
+            "wait": wait,
+            "before_sleep": log_retry,
+            "reraise": True,
+        }
+
+    def sync(self, *, replay_safe: bool) -> Retrying:
+        return Retrying(sleep=sleep, **self._options(replay_safe))  # type: ignore[arg-type]
+
+    def asynchronous(self, *, replay_safe: bool) -> AsyncRetrying:
+        return AsyncRetrying(sleep=asleep, **self._options(replay_safe))  # type: ignore[arg-type]

@@ -1,0 +1,341 @@
+"""ApimartHook: the one place that talks HTTP to APIMart, for workers (sync) and the triggerer (async)."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import quote
+
+import httpx
+from airflow.sdk import BaseHook
+from pydantic import BaseModel, ValidationError
+
+from airflow_provider_apimart.exceptions import (
+    ApimartAPIError,
+    ApimartAuthenticationError,
+    ApimartConfigurationError,
+    ApimartConnectionError,
+    ApimartError,
+    ApimartResponseError,
+    ApimartSubmitOutcomeUnknownError,
+    ApimartValidationError,
+)
+from airflow_provider_apimart.hooks._errors import Call, read_payload
+from airflow_provider_apimart.hooks._retry import RetryPolicy
+from airflow_provider_apimart.hooks._settings import (
+    USER_AGENT,
+    BearerAuth,
+    ClientSettings,
+    settings_from_connection,
+    shared_ssl_context,
+)
+from airflow_provider_apimart.models.base import VideoGenerationRequest
+from airflow_provider_apimart.models.requests import build_request
+from airflow_provider_apimart.models.responses import Balance, SubmitResponse, TaskStatus
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from types import TracebackType
+
+SUBMIT_PATH = "/v1/videos/generations"
+TASK_PATH = "/v1/tasks/{remote_task_id}"
+BALANCE_PATH = "/v1/balance"
+
+#: What APIMart's own client accepts as an Idempotency-Key: 1-191 visible ASCII characters.
+IDEMPOTENCY_KEY_PATTERN = re.compile(r"[\x21-\x7e]{1,191}")
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+class ApimartHook(BaseHook):
+    """Talk to the APIMart API with the key and base URL of an ``apimart`` connection.
+
+    Sync methods (``submit_video``, ``get_task``, ``get_balance``) serve workers; ``aget_task``
+    serves the triggerer and never blocks its event loop. Each side keeps one pooled client,
+    built on first use; use the hook as a (async) context manager, or call ``close``/``aclose``,
+    to release it.
+
+    :param apimart_conn_id: the Airflow connection holding the API key (password) and, optionally,
+        a base URL (host).
+    :param timeout: seconds to wait for one HTTP answer; overrides the connection's ``timeout``.
+    :param max_retries: retries of a failed call inside the hook; overrides the connection's
+        ``max_retries``.
+    :param keepalive_expiry: seconds an idle pooled connection stays open; a poller sets it above
+        its poll interval so each poll reuses the TLS connection.
+    """
+
+    conn_name_attr = "apimart_conn_id"
+    default_conn_name = "apimart_default"
+    conn_type = "apimart"
+    hook_name = "APIMart"
+
+    def __init__(
+        self,
+        apimart_conn_id: str = default_conn_name,
+        *,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+        keepalive_expiry: float | None = None,
+    ) -> None:
+        super().__init__()
+        self.apimart_conn_id = apimart_conn_id
+        self._timeout = timeout
+        self._max_retries = max_retries
+        self._keepalive_expiry = keepalive_expiry
+        self._settings: ClientSettings | None = None
+        self._client: httpx.Client | None = None
+        self._async_client: httpx.AsyncClient | None = None
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(apimart_conn_id={self.apimart_conn_id!r})"
+
+    # ------------------------------------------------------------------ settings and clients
+
+    def get_settings(self) -> ClientSettings:
+        """The connection's settings, looked up once per hook."""
+        if self._settings is None:
+            self._settings = self._settings_from(self.get_connection(self.apimart_conn_id))
+        return self._settings
+
+    async def aget_settings(self) -> ClientSettings:
+        """Like :meth:`get_settings`, with the async lookup that is safe in the triggerer."""
+        if self._settings is None:
+            self._settings = self._settings_from(await self.aget_connection(self.apimart_conn_id))
+        return self._settings
+
+    def _settings_from(self, conn: Any) -> ClientSettings:
+        return settings_from_connection(conn, timeout=self._timeout, max_retries=self._max_retries)
+
+    def _client_options(self, settings: ClientSettings) -> dict[str, Any]:
+        limits = httpx.Limits(keepalive_expiry=self._keepalive_expiry) if self._keepalive_expiry else None
+        return {
+            "base_url": settings.base_url,
+            "auth": BearerAuth(settings.api_key),
+            "headers": {"User-Agent": USER_AGENT, "Accept": "application/json"},
+            "timeout": settings.httpx_timeout,
+            "verify": shared_ssl_context(),
+            **({"limits": limits} if limits else {}),
+        }
+
+    def get_conn(self) -> httpx.Client:
+        """The hook's sync httpx client (auth, base URL, timeouts set)."""
+        if self._client is None:
+            self._client = httpx.Client(**self._client_options(self.get_settings()))
+        return self._client
+
+    async def aget_conn(self) -> httpx.AsyncClient:
+        """The hook's async httpx client; one per hook, kept for its lifetime."""
+        if self._async_client is None:
+            self._async_client = httpx.AsyncClient(**self._client_options(await self.aget_settings()))
+        return self._async_client
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    async def aclose(self) -> None:
+        if self._async_client is not None:
+            await self._async_client.aclose()
+            self._async_client = None
+
+    def __enter__(self) -> ApimartHook:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    async def __aenter__(self) -> ApimartHook:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    # ------------------------------------------------------------------ one call, with retries
+
+    def _retry_policy(self, settings: ClientSettings) -> RetryPolicy:
+        return RetryPolicy(max_retries=settings.max_retries, logger=self.log)
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        replay_safe: bool = True,
+    ) -> Any:
+        client = self.get_conn()
+        settings = self.get_settings()
+        call = Call(method, path, settings.api_key)
+        for attempt in self._retry_policy(settings).sync(replay_safe=replay_safe):
+            with attempt:
+                try:
+                    response = client.request(method, path, json=json, headers=headers)
+                except httpx.TransportError as error:
+                    raise _transport_failure(error, call, settings) from error
+                return read_payload(response, call)
+        raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover
+
+    async def _arequest(self, method: str, path: str) -> Any:
+        client = await self.aget_conn()
+        settings = await self.aget_settings()
+        call = Call(method, path, settings.api_key)
+        async for attempt in self._retry_policy(settings).asynchronous(replay_safe=True):
+            with attempt:
+                try:
+                    response = await client.request(method, path)
+                except httpx.TransportError as error:
+                    raise _transport_failure(error, call, settings) from error
+                return read_payload(response, call)
+        raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover
+
+    # ------------------------------------------------------------------ the API
+
+    def submit_video(
+        self,
+        request: VideoGenerationRequest | Mapping[str, Any],
+        *,
+        idempotency_key: str | None = None,
+    ) -> SubmitResponse:
+        """Submit one generation job (billable) and return the answer with its ``task_id``.
+
+        A plain mapping is validated with its model's rules first, so an invalid body raises
+        :class:`ApimartValidationError` without any HTTP call. With ``idempotency_key`` (sent as
+        the ``Idempotency-Key`` header) a lost answer is retried safely; without one, the POST is
+        retried only where no job can have been created, and an answer lost after sending raises
+        :class:`ApimartSubmitOutcomeUnknownError` rather than risk paying twice.
+        """
+        validated = request if isinstance(request, VideoGenerationRequest) else build_request(request)
+        headers = {}
+        if idempotency_key is not None:
+            if not IDEMPOTENCY_KEY_PATTERN.fullmatch(idempotency_key):
+                raise ApimartValidationError(
+                    validated.model,
+                    [("idempotency_key", "must be 1-191 visible ASCII characters with no spaces")],
+                )
+            headers["Idempotency-Key"] = idempotency_key
+        try:
+            payload = self._request(
+                "POST", SUBMIT_PATH, json=validated.to_body(), headers=headers, replay_safe=bool(headers)
+            )
+        except (ApimartConnectionError, ApimartAPIError) as error:
+            if idempotency_key is None and _outcome_unknown(error):
+                raise ApimartSubmitOutcomeUnknownError(
+                    f"Submitting the {validated.model} job failed after the request may have reached "
+                    f"APIMart ({error}). A job may exist and be billed: check the APIMart console before "
+                    "running again. Pass an idempotency_key to make such retries safe."
+                ) from error
+            raise
+        submitted = _parse(SubmitResponse, payload, what="submit answer")
+        self.log.info(
+            "Submitted a %s job to APIMart: remote task %s (status %s).",
+            validated.model,
+            submitted.task_id,
+            submitted.status or "unknown",
+        )
+        return submitted
+
+    def get_task(self, remote_task_id: str) -> TaskStatus:
+        """The current status of a remote task (not billable)."""
+        payload = self._request("GET", _task_path(remote_task_id))
+        return _parse_task(payload)
+
+    async def aget_task(self, remote_task_id: str) -> TaskStatus:
+        """Async :meth:`get_task`, for triggers."""
+        payload = await self._arequest("GET", _task_path(remote_task_id))
+        return _parse_task(payload)
+
+    def get_balance(self) -> Balance:
+        """The API key's balance (not billable). A ``success: false`` answer raises."""
+        payload = self._request("GET", BALANCE_PATH)
+        body = (
+            payload.get("data")
+            if isinstance(payload, dict) and isinstance(payload.get("data"), dict)
+            else payload
+        )
+        balance = _parse(Balance, body, what="balance answer")
+        if balance.success is False:
+            # The documented failures with HTTP 200 are "token not found" and a missing header:
+            # both mean the key is not usable.
+            raise ApimartAuthenticationError(
+                balance.message or "the balance endpoint answered success=false",
+                http_status=200,
+                method="GET",
+                path=BALANCE_PATH,
+            )
+        return balance
+
+    def test_connection(self) -> tuple[bool, str]:
+        """Check the key and base URL on the non-billable balance endpoint, telling apart the causes."""
+        try:
+            settings = self.get_settings()
+            balance = self.get_balance()
+        except ApimartConfigurationError as error:
+            return False, str(error)
+        except ApimartAuthenticationError as error:
+            return False, f"APIMart rejected the API key (HTTP {error.http_status}): {error.api_message}"
+        except ApimartConnectionError as error:
+            return False, f"Could not reach APIMart: {error}"
+        except ApimartError as error:
+            return False, str(error)
+        finally:
+            self.close()
+        remaining = "unlimited" if balance.unlimited_quota else balance.remain_balance
+        return True, f"Connected to APIMart at {settings.base_url}; remaining balance: {remaining}."
+
+
+def _task_path(remote_task_id: str) -> str:
+    if not remote_task_id or not remote_task_id.strip():
+        raise ValueError("remote_task_id must be a non-empty APIMart task id")
+    return TASK_PATH.format(remote_task_id=quote(remote_task_id.strip(), safe=""))
+
+
+def _transport_failure(error: httpx.TransportError, call: Call, settings: ClientSettings) -> ApimartError:
+    if isinstance(error, httpx.UnsupportedProtocol):
+        return ApimartConfigurationError(
+            f"Connection {settings.conn_id!r}: base URL {settings.base_url!r} is not usable ({error})."
+        )
+    # Connect-phase failures mean the request never left this machine.
+    never_sent = isinstance(error, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
+    detail = call.redact(str(error)) or type(error).__name__
+    if never_sent:
+        message = (
+            f"Could not connect to APIMart at {settings.base_url} for {call.method} {call.path}: {detail}"
+        )
+    else:
+        message = (
+            f"{call.method} {call.path} to APIMart at {settings.base_url} failed after the request was "
+            f"sent ({type(error).__name__}: {detail})"
+        )
+    return ApimartConnectionError(message, request_sent=not never_sent)
+
+
+def _outcome_unknown(error: ApimartConnectionError | ApimartAPIError) -> bool:
+    """Whether a failed submit may have created a job (the request arrived, the answer was lost)."""
+    if isinstance(error, ApimartConnectionError):
+        return error.request_sent
+    return error.http_status >= 500 or error.http_status == 408
+
+
+def _parse_task(payload: Any) -> TaskStatus:
+    data = payload.get("data") if isinstance(payload, dict) else None
+    return _parse(TaskStatus, data, what="task status")
+
+
+def _parse(model: type[ModelT], payload: Any, *, what: str) -> ModelT:
+    try:
+        return model.model_validate(payload)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(map(str, detail['loc'])) or 'body'}: {detail['msg']}"
+            for detail in error.errors(include_url=False)
+        )
+        raise ApimartResponseError(
+            f"APIMart's {what} does not have the documented shape: {problems}"
+        ) from None

@@ -1,0 +1,45 @@
+"""Pydantic models: the single source of truth for what the APIMart API accepts and returns."""
+
+from __future__ import annotations
+
+from airflow_provider_apimart.models.base import VideoGenerationRequest
+from airflow_provider_apimart.models.generic import GenericVideoRequest
+from airflow_provider_apimart.models.kling import KLING_V26, KlingV26Request
+from airflow_provider_apimart.models.omni import OMNI_FLASH_EXT, OmniFlashExtRequest
+from airflow_provider_apimart.models.requests import REQUEST_MODELS, build_request
+from airflow_provider_apimart.models.responses import (
+    TERMINAL_STATES,
+    Balance,
+    SubmitResponse,
+    TaskError,
+    TaskResult,
+    TaskState,
+    TaskStatus,
+    VideoOutput,
+)
+from airflow_provider_apimart.models.wan26 import WAN26_I2V_FLASH, Wan26I2VFlashRequest
+from airflow_provider_apimart.models.wan27 import WAN27, ImageWithRole, Wan27Request
+
+__all__ = [
+    "KLING_V26",
+    "OMNI_FLASH_EXT",
+    "REQUEST_MODELS",
+    "TERMINAL_STATES",
+    "WAN26_I2V_FLASH",
+    "WAN27",
+    "Balance",
+    "GenericVideoRequest",
+    "ImageWithRole",
+    "KlingV26Request",
+    "OmniFlashExtRequest",
+    "SubmitResponse",
+    "TaskError",
+    "TaskResult",
+    "TaskState",
+    "TaskStatus",
+    "VideoGenerationRequest",
+    "VideoOutput",
+    "Wan26I2VFlashRequest",
+    "Wan27Request",
+    "build_request",
+]

@@ -1,0 +1,153 @@
+"""What every request model shares: the wire body, typed validation errors, common field types.
+
+Field types keep the caller's value as given (a URL is not normalised, a resolution keeps its
+case) so the body sent is exactly what the DAG author wrote, only checked.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic_core import PydanticCustomError
+
+from airflow_provider_apimart.exceptions import ApimartValidationError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+log = logging.getLogger(__name__)
+
+#: Shown instead of very long inputs (base64 images) in error messages.
+MAX_SHOWN_INPUT_CHARS = 80
+
+
+def _reject_bool(value: Any) -> Any:
+    # pydantic's lax mode reads True as 1; a boolean duration or seed is always a mistake.
+    if isinstance(value, bool):
+        raise PydanticCustomError("int_type", "Input should be a whole number, not a boolean")
+    return value
+
+
+def _require_web_url(value: str) -> str:
+    if not value.startswith(("http://", "https://")):
+        raise PydanticCustomError("url_scheme", "must be a public http:// or https:// URL")
+    return value
+
+
+def _require_image_reference(value: str) -> str:
+    if value.startswith("data:"):
+        if not value.startswith("data:image/") or ";base64," not in value:
+            raise PydanticCustomError(
+                "image_data_uri", "a data URI must look like data:image/<type>;base64,..."
+            )
+        return value
+    return _require_web_url(value)
+
+
+def one_of(*allowed: int, error: str = "allowed_values") -> Callable[[int], int]:
+    """A check that a whole number is one of a closed set, naming the set (and the API's error type)."""
+    listed = ", ".join(map(str, allowed))
+    suffix = f" (the API answers {error})" if error != "allowed_values" else ""
+
+    def check(value: int) -> int:
+        if value not in allowed:
+            raise PydanticCustomError(error, f"must be one of {listed}{suffix}")
+        return value
+
+    return check
+
+
+WholeNumber = Annotated[int, BeforeValidator(_reject_bool)]
+"""An int that also accepts "5" (a rendered Jinja template) but never True/False."""
+
+NonNegativeSeed = Annotated[int, BeforeValidator(_reject_bool), Field(ge=0)]
+"""All four pages say seed >= 0 and give no upper bound, so none is enforced."""
+
+WebUrl = Annotated[str, AfterValidator(_require_web_url)]
+"""A public http(s) URL: audio and video inputs have no upload or base64 form."""
+
+ImageReference = Annotated[str, AfterValidator(_require_image_reference)]
+"""An image as a public http(s) URL or a ``data:image/...;base64,`` URI (both documented)."""
+
+
+def warn_base64_images(model: str, image_urls: list[str] | None) -> None:
+    """Base64 is on the model pages, yet the upload page says generation no longer takes it."""
+    if image_urls and any(url.startswith("data:") for url in image_urls):
+        log.warning(
+            "%s: image_urls holds a base64 data URI. The model page allows it, but APIMart's upload "
+            "page says generation endpoints no longer accept base64; if the task fails, upload the "
+            "image first (POST /v1/uploads/images) and pass its URL.",
+            model,
+        )
+
+
+class VideoGenerationRequest(BaseModel):
+    """Base of the request models: a flat body of ``model`` plus the parameters that were set.
+
+    Build one with :meth:`validated` to get an :class:`ApimartValidationError` (an
+    ``AirflowFailException``) naming every broken rule, instead of pydantic's own error.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    #: The APIMart model name this class validates (empty on the generic model).
+    MODEL_NAME: ClassVar[str] = ""
+
+    model: str
+
+    @classmethod
+    def validated(cls, body: dict[str, Any]) -> VideoGenerationRequest:
+        """Validate a wire-style body (``model`` optional) and raise our typed error if it breaks a rule."""
+        payload = dict(body)
+        if cls.MODEL_NAME:
+            payload.setdefault("model", cls.MODEL_NAME)
+        try:
+            return cls.model_validate(payload)
+        except ValidationError as error:
+            name = cls.MODEL_NAME or str(payload.get("model") or "video generation")
+            raise ApimartValidationError(name, describe_validation_error(error)) from None
+
+    def to_body(self) -> dict[str, Any]:
+        """The JSON body to POST: ``model`` plus exactly the fields the caller set."""
+        fields = self.model_dump(mode="json", exclude_unset=True, exclude={"model"})
+        return {"model": self.model, **fields}
+
+    def is_set(self, field_name: str) -> bool:
+        """Whether the caller set a field (unset fields take the API's documented default)."""
+        return field_name in self.model_fields_set
+
+
+def describe_validation_error(error: ValidationError) -> list[tuple[str, str]]:
+    """Turn pydantic's errors into ``(parameter, explanation)`` pairs a DAG author can act on."""
+    problems: list[tuple[str, str]] = []
+    for detail in error.errors(include_url=False):
+        location = ".".join(str(part) for part in detail["loc"])
+        if detail["type"] == "extra_forbidden":
+            problems.append((location, "is not a parameter of this model (see its model page)"))
+            continue
+        if detail["type"] == "apimart_rule":
+            context = detail.get("ctx", {})
+            problems.append((context["parameter"], context["message"]))
+            continue
+        message = detail["msg"].removeprefix("Value error, ")
+        if detail["type"] == "missing" or not location:
+            problems.append((location or "request", message))
+            continue
+        problems.append((location, f"{message} (got {_shorten(detail.get('input'))})"))
+    return problems
+
+
+def _shorten(value: Any) -> str:
+    shown = repr(value)
+    if len(shown) > MAX_SHOWN_INPUT_CHARS:
+        return f"{shown[: MAX_SHOWN_INPUT_CHARS - 3]}..."
+    return shown
+
+
+def rule_violation(parameter: str, message: str) -> PydanticCustomError:
+    """A broken cross-parameter rule, reported under the parameter the user should change."""
+    return PydanticCustomError(
+        "apimart_rule", "{parameter}: {message}", {"parameter": parameter, "message": message}
+    )

@@ -1,0 +1,184 @@
+"""What the API answers, read tolerantly: the docs disagree on several shapes (API-NOTES §3, §9).
+
+Only what the provider cannot work without is required (a task id; a status). Every model
+keeps fields it does not know (``extra="allow"``) so nothing the API adds is lost.
+"""
+
+from __future__ import annotations
+
+import logging
+from enum import Enum
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+
+log = logging.getLogger(__name__)
+
+
+class TaskState(str, Enum):
+    """A task's status as this provider understands it; ``UNKNOWN`` keeps polling."""
+
+    SUBMITTED = "submitted"
+    PENDING = "pending"
+    PROCESSING = "processing"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    UNKNOWN = "unknown"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self in TERMINAL_STATES
+
+
+TERMINAL_STATES = frozenset({TaskState.COMPLETED, TaskState.FAILED, TaskState.CANCELLED})
+
+# Spellings seen in the docs and in APIMart's own client code, mapped to one state.
+_STATE_ALIASES = {"canceled": TaskState.CANCELLED, "in_progress": TaskState.PROCESSING}
+
+
+def parse_state(raw_status: str) -> TaskState:
+    """Case-insensitive status to state; anything unrecognised is ``UNKNOWN`` (non-terminal)."""
+    normalised = raw_status.strip().lower()
+    if normalised in _STATE_ALIASES:
+        return _STATE_ALIASES[normalised]
+    try:
+        return TaskState(normalised)
+    except ValueError:
+        return TaskState.UNKNOWN
+
+
+class _Lenient(BaseModel):
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+
+Number = int | float
+
+
+# ---------------------------------------------------------------- submit: POST /v1/videos/generations
+
+
+class SubmittedTaskEntry(_Lenient):
+    """Shape A, on all four model pages: ``data`` is a list of ``{status, task_id}``."""
+
+    task_id: Annotated[str, Field(min_length=1)]
+    status: str | None = None
+
+
+class SubmittedTaskObject(_Lenient):
+    """Shape B (Veo3 page, newer response version): ``data`` is one object with ``id``."""
+
+    id: str | None = None
+    task_id: str | None = None
+    status: str | None = None
+    model: str | None = None
+
+    @model_validator(mode="after")
+    def _has_an_id(self) -> SubmittedTaskObject:
+        if not (self.id or self.task_id):
+            raise ValueError("the submit answer's data object has neither 'id' nor 'task_id'")
+        return self
+
+
+class SubmitResponse(_Lenient):
+    """The answer to a submit, in either documented shape; ``task_id`` reads both."""
+
+    code: int | str | None = None
+    data: Annotated[list[SubmittedTaskEntry], Field(min_length=1)] | SubmittedTaskObject
+
+    @property
+    def task_id(self) -> str:
+        if isinstance(self.data, list):
+            return self.data[0].task_id
+        return self.data.id or self.data.task_id or ""
+
+    @property
+    def status(self) -> str | None:
+        return self.data[0].status if isinstance(self.data, list) else self.data.status
+
+
+# ---------------------------------------------------------------- status: GET /v1/tasks/{task_id}
+
+
+def _as_url_list(value: Any) -> Any:
+    # result.videos[].url is a list in the current docs and a plain string in older ones.
+    return [value] if isinstance(value, str) else value
+
+
+class VideoOutput(_Lenient):
+    url: Annotated[list[str], BeforeValidator(_as_url_list)] = Field(default_factory=list)
+    expires_at: Number | None = None
+
+
+class TaskResult(_Lenient):
+    videos: list[VideoOutput] = Field(default_factory=list)
+
+
+class TaskError(_Lenient):
+    """``error`` of a failed task: ``code`` is a string in the docs and an int in other clients."""
+
+    message: str | None = None
+    code: int | str | None = None
+    type: str | None = None
+
+
+class TaskStatus(_Lenient):
+    """``data`` of a task-status answer. Only ``id`` and ``status`` are always present."""
+
+    id: str
+    status: str
+    progress: Number | None = None
+    created: Number | None = None
+    completed: Number | None = None
+    estimated_time: Number | None = None
+    actual_time: Number | None = None
+    cost: Number | None = None
+    result: TaskResult | None = None
+    error: TaskError | None = None
+
+    @field_validator("status")
+    @classmethod
+    def _warn_on_unknown_status(cls, status: str) -> str:
+        if parse_state(status) is TaskState.UNKNOWN:
+            log.warning(
+                "APIMart reported an undocumented task status %r; treating it as still running.", status
+            )
+        return status
+
+    @property
+    def state(self) -> TaskState:
+        return parse_state(self.status)
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.state.is_terminal
+
+    @property
+    def video_urls(self) -> list[str]:
+        """Every video URL of the result, in result order (empty until completed)."""
+        if self.result is None:
+            return []
+        return [url for video in self.result.videos for url in video.url]
+
+    @property
+    def expires_at(self) -> Number | None:
+        """When the first of the result URLs stops working (unix seconds), if the API said."""
+        expiries = (
+            [video.expires_at for video in self.result.videos if video.expires_at is not None]
+            if self.result
+            else []
+        )
+        return min(expiries, default=None)
+
+
+# ---------------------------------------------------------------- balance: GET /v1/balance
+
+
+class Balance(_Lenient):
+    """The API key's balance; ``remain_balance`` is -1 when the quota is unlimited."""
+
+    success: bool | None = None
+    message: str | None = None
+    remain_balance: Number | None = None
+    used_balance: Number | None = None
+    unlimited_quota: bool | None = None

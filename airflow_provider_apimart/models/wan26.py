@@ -1,0 +1,83 @@
+"""``wan2.6-i2v-flash``: image-to-video from exactly one first-frame image.
+
+Source: shared/apimart/wan2.6-i2v-flash.txt.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated, ClassVar, Final, Literal
+
+from pydantic import Field, model_validator
+
+from airflow_provider_apimart.models.base import (
+    ImageReference,
+    NonNegativeSeed,
+    VideoGenerationRequest,
+    WebUrl,
+    WholeNumber,
+    rule_violation,
+    warn_base64_images,
+)
+
+log = logging.getLogger(__name__)
+
+WAN26_I2V_FLASH: Final = "wan2.6-i2v-flash"
+
+#: Effect templates confirmed upstream (Alibaba); APIMart itself documents only "flying".
+#: Other names are sent anyway with a warning: the API, not this list, decides (API-NOTES §8.1).
+KNOWN_EFFECT_TEMPLATES = frozenset(
+    {"flying", "squish", "rotation", "poke", "inflate", "dissolve", "melt", "icecream", "carousel",
+     "singleheart", "dance1", "dance2", "dance3", "dance4", "dance5", "mermaid", "graduation",
+     "dragon", "money", "jellyfish", "pupil", "rose", "crystalrose", "hug", "frenchkiss",
+     "coupleheart", "solaron", "magazine", "mech1", "mech2"}
+)  # fmt: skip
+
+
+class Wan26I2VFlashRequest(VideoGenerationRequest):
+    """Documented defaults when unset: resolution 1080p, duration 5, audio true,
+    prompt_extend true, shot_type single, watermark false."""
+
+    MODEL_NAME: ClassVar[str] = WAN26_I2V_FLASH
+
+    model: Literal["wan2.6-i2v-flash"] = WAN26_I2V_FLASH
+    image_urls: Annotated[list[ImageReference], Field(min_length=1, max_length=1)]
+    # No maximum prompt length is documented for this model, so none is enforced.
+    prompt: str | None = None
+    negative_prompt: Annotated[str, Field(max_length=500)] | None = None
+    resolution: Literal["720p", "1080p"] | None = None
+    duration: Annotated[WholeNumber, Field(ge=2, le=15)] | None = None
+    audio: bool | None = None
+    audio_url: WebUrl | None = None
+    prompt_extend: bool | None = None
+    shot_type: Literal["single", "multi"] | None = None
+    seed: NonNegativeSeed | None = None
+    watermark: bool | None = None
+    # Used by the page's "Effect Template" example but missing from its parameter list:
+    # accepted as free text (API-NOTES §9 #8).
+    template: str | None = None
+
+    @model_validator(mode="after")
+    def _shot_type_needs_prompt_extend(self) -> Wan26I2VFlashRequest:
+        # prompt_extend defaults to true, so only an explicit false conflicts.
+        if self.shot_type is not None and self.prompt_extend is False:
+            raise rule_violation(
+                "shot_type",
+                f"shot_type={self.shot_type!r} requires prompt_extend=true (it is false); "
+                "drop shot_type or enable prompt_extend",
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _warn_about_accepted_oddities(self) -> Wan26I2VFlashRequest:
+        warn_base64_images(WAN26_I2V_FLASH, self.image_urls)
+        if self.audio is False and self.audio_url is not None:
+            log.warning("%s: audio=false wins over audio_url, so the video will be silent.", WAN26_I2V_FLASH)
+        if self.template is not None and self.template not in KNOWN_EFFECT_TEMPLATES:
+            log.warning(
+                "%s: template=%r is not a known effect template (APIMart documents 'flying'); "
+                "sending it anyway and letting the API decide.",
+                WAN26_I2V_FLASH,
+                self.template,
+            )
+        return self
