@@ -112,7 +112,7 @@ def base_url_from(host: str | None, port: int | None, *, conn_id: str) -> str:
     """
     if not host or not host.strip():
         return DEFAULT_BASE_URL
-    raw = host.strip().rstrip("/")
+    raw = host.strip()
     if "://" not in raw:
         raw = f"https://{raw}"
     try:

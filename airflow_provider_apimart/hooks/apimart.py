@@ -272,20 +272,20 @@ class ApimartHook(BaseHook):
         return balance
 
     def test_connection(self) -> tuple[bool, str]:
-        """Check the key and base URL on the non-billable balance endpoint, telling apart the causes."""
+        """Check the key and base URL on the non-billable balance endpoint, telling apart the causes.
+
+        One attempt, no retries: the person pressing "Test" wants an answer in seconds.
+        """
+        probe = type(self)(self.apimart_conn_id, timeout=self._timeout, max_retries=0)
         try:
-            settings = self.get_settings()
-            balance = self.get_balance()
-        except ApimartConfigurationError as error:
-            return False, str(error)
+            settings = probe.get_settings()
+            balance = probe.get_balance()
         except ApimartAuthenticationError as error:
             return False, f"APIMart rejected the API key (HTTP {error.http_status}): {error.api_message}"
-        except ApimartConnectionError as error:
-            return False, f"Could not reach APIMart: {error}"
         except ApimartError as error:
             return False, str(error)
         finally:
-            self.close()
+            probe.close()
         remaining = "unlimited" if balance.unlimited_quota else balance.remain_balance
         return True, f"Connected to APIMart at {settings.base_url}; remaining balance: {remaining}."
 

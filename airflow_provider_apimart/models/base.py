@@ -7,7 +7,7 @@ case) so the body sent is exactly what the DAG author wrote, only checked.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, TypeVar
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 from pydantic_core import PydanticCustomError
@@ -83,6 +83,9 @@ def warn_base64_images(model: str, image_urls: list[str] | None) -> None:
         )
 
 
+RequestT = TypeVar("RequestT", bound="VideoGenerationRequest")
+
+
 class VideoGenerationRequest(BaseModel):
     """Base of the request models: a flat body of ``model`` plus the parameters that were set.
 
@@ -98,7 +101,7 @@ class VideoGenerationRequest(BaseModel):
     model: str
 
     @classmethod
-    def validated(cls, body: dict[str, Any]) -> VideoGenerationRequest:
+    def validated(cls: type[RequestT], body: dict[str, Any]) -> RequestT:
         """Validate a wire-style body (``model`` optional) and raise our typed error if it breaks a rule."""
         payload = dict(body)
         if cls.MODEL_NAME:

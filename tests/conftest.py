@@ -1,0 +1,59 @@
+"""Test setup shared by every test: an isolated AIRFLOW_HOME and an ``apimart_default`` connection.
+
+Airflow reads its configuration at import time, so the environment is set before anything
+imports airflow. Unit tests need no metadata database: connections come from env vars.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+
+_AIRFLOW_HOME = tempfile.mkdtemp(prefix="apimart-tests-airflow-home-")
+os.environ.update(
+    {
+        "AIRFLOW_HOME": _AIRFLOW_HOME,
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+    }
+)
+
+import pytest  # noqa: E402
+
+from airflow_provider_apimart.hooks import _retry  # noqa: E402
+
+#: A key that must never show up in any log line, exception, repr or URL.
+SECRET_API_KEY = "sk-apimart-test-SECRET-4f9c2e"
+BASE_URL = "https://apimart.test"
+
+
+def connection_env(**fields: object) -> str:
+    """An ``AIRFLOW_CONN_*`` value for an apimart connection."""
+    return json.dumps({"conn_type": "apimart", **fields})
+
+
+@pytest.fixture(autouse=True)
+def apimart_default_connection(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``apimart_default`` with the test key, pointed at a host that only respx answers."""
+    monkeypatch.setenv("AIRFLOW_CONN_APIMART_DEFAULT", connection_env(password=SECRET_API_KEY, host=BASE_URL))
+
+
+class SleepRecorder:
+    """Stands in for the hook's pauses between retries: records them instead of waiting."""
+
+    def __init__(self) -> None:
+        self.waits: list[float] = []
+
+    def sleep(self, seconds: float) -> None:
+        self.waits.append(seconds)
+
+    async def asleep(self, seconds: float) -> None:
+        self.waits.append(seconds)
+
+
+@pytest.fixture
+def recorded_sleeps(monkeypatch: pytest.MonkeyPatch) -> SleepRecorder:
+    recorder = SleepRecorder()
+    monkeypatch.setattr(_retry, "sleep", recorder.sleep)
+    monkeypatch.setattr(_retry, "asleep", recorder.asleep)
+    return recorder

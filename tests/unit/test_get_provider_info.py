@@ -1,0 +1,73 @@
+"""The provider metadata Airflow reads: registered, schema-valid, and pointing at real classes."""
+
+from __future__ import annotations
+
+import importlib
+import json
+from importlib.metadata import entry_points
+from pathlib import Path
+
+import airflow
+import jsonschema
+
+from airflow_provider_apimart import __version__
+from airflow_provider_apimart.get_provider_info import get_provider_info
+from airflow_provider_apimart.hooks.apimart import ApimartHook
+
+AIRFLOW_DIR = Path(airflow.__file__).parent
+
+
+def test_entry_point_is_registered() -> None:
+    (entry_point,) = [
+        ep
+        for ep in entry_points(group="apache_airflow_provider")
+        if ep.value.startswith("airflow_provider_apimart")
+    ]
+    assert entry_point.load() is get_provider_info
+
+
+def test_metadata_matches_the_distribution() -> None:
+    info = get_provider_info()
+    assert info["package-name"] == "airflow-provider-apimart"
+    assert info["versions"] == [__version__]
+
+
+def test_metadata_is_valid_for_airflow() -> None:
+    jsonschema.validate(
+        get_provider_info(), json.loads((AIRFLOW_DIR / "provider_info.schema.json").read_text())
+    )
+
+
+def test_connection_form_is_valid_for_airflow() -> None:
+    (connection_type,) = get_provider_info()["connection-types"]
+    behaviour = connection_type["ui-field-behaviour"]
+    jsonschema.validate(
+        {key.replace("-", "_"): value for key, value in behaviour.items()},
+        json.loads((AIRFLOW_DIR / "customized_form_field_behaviours.schema.json").read_text()),
+    )
+
+
+def test_connection_type_points_at_the_hook() -> None:
+    (connection_type,) = get_provider_info()["connection-types"]
+    module_name, _, class_name = connection_type["hook-class-name"].rpartition(".")
+    assert getattr(importlib.import_module(module_name), class_name) is ApimartHook
+    assert connection_type["connection-type"] == ApimartHook.conn_type == "apimart"
+    assert ApimartHook.default_conn_name == "apimart_default"
+
+
+def test_connection_extras_are_the_ones_the_hook_reads() -> None:
+    (connection_type,) = get_provider_info()["connection-types"]
+    assert set(connection_type["conn-fields"]) == {"timeout", "max_retries"}
+
+
+def test_every_listed_module_imports() -> None:
+    info = get_provider_info()
+    modules = [
+        module
+        for section in ("hooks", "operators", "sensors", "triggers")
+        for entry in info.get(section, [])
+        for module in entry["python-modules"]
+    ]
+    assert modules, "the provider must list at least its hook module"
+    for module in modules:
+        importlib.import_module(module)
