@@ -30,13 +30,7 @@ from __future__ import annotations
 
 from typing import Any
 
-try:  # Airflow 3.2+ exposes these in the task SDK; 3.1 only in airflow.exceptions.
-    from airflow.sdk.exceptions import AirflowException, AirflowFailException
-except ImportError:  # pragma: no cover - exercised on Airflow 3.1 only
-    from airflow.exceptions import (  # type: ignore[no-redef,attr-defined,unused-ignore]
-        AirflowException,
-        AirflowFailException,
-    )
+from airflow_provider_apimart.version_compat import AirflowException, AirflowFailException
 
 __all__ = [
     "ApimartAPIError",

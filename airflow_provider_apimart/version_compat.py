@@ -1,7 +1,9 @@
-"""Which Airflow is running, so features (not imports) can be gated on it.
+"""Which Airflow is running, so features can be gated on it, and the one import that moved.
 
 Airflow 3.3 adds ``task_state_store`` (reattach instead of resubmitting on retry) and
-``BaseTrigger.on_kill``; 3.1 and 3.2 run without them.
+``BaseTrigger.on_kill``; 3.1 and 3.2 run without them. The connection form declared in provider
+info is read from 3.2 on. ``AirflowFailException`` is in the task SDK on 3.3; on 3.1 it lives
+only in ``airflow.exceptions``.
 """
 
 from __future__ import annotations
@@ -9,6 +11,14 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError, version
 
 from airflow_provider_apimart import _release_tuple
+
+try:
+    from airflow.sdk.exceptions import AirflowException, AirflowFailException
+except ImportError:  # pragma: no cover - Airflow 3.1
+    from airflow.exceptions import (  # type: ignore[no-redef,attr-defined,unused-ignore]
+        AirflowException,
+        AirflowFailException,
+    )
 
 
 def _airflow_release() -> tuple[int, ...]:
@@ -24,4 +34,10 @@ AIRFLOW_RELEASE = _airflow_release()
 AIRFLOW_V_3_2_PLUS = AIRFLOW_RELEASE[:2] >= (3, 2)
 AIRFLOW_V_3_3_PLUS = AIRFLOW_RELEASE[:2] >= (3, 3)
 
-__all__ = ["AIRFLOW_RELEASE", "AIRFLOW_V_3_2_PLUS", "AIRFLOW_V_3_3_PLUS"]
+__all__ = [
+    "AIRFLOW_RELEASE",
+    "AIRFLOW_V_3_2_PLUS",
+    "AIRFLOW_V_3_3_PLUS",
+    "AirflowException",
+    "AirflowFailException",
+]

@@ -11,7 +11,12 @@ from typing import Any
 
 import pytest
 
+from airflow_provider_apimart.version_compat import AIRFLOW_V_3_2_PLUS
+
 AIRFLOW = Path(sys.executable).parent / "airflow"
+needs_declarative_form = pytest.mark.skipif(
+    not AIRFLOW_V_3_2_PLUS, reason="Airflow reads the connection form from provider info from 3.2 on"
+)
 
 
 def airflow_cli(tmp_path: Path, *args: str) -> Any:
@@ -34,11 +39,13 @@ def test_providers_list_shows_the_provider(tmp_path: Path) -> None:
 
 
 @pytest.mark.integration
+@needs_declarative_form
 def test_providers_behaviours_show_the_apimart_form(tmp_path: Path) -> None:
     assert {"field_behaviours": "apimart"} in airflow_cli(tmp_path, "providers", "behaviours")
 
 
 @pytest.mark.integration
+@needs_declarative_form
 def test_providers_widgets_show_the_typed_extras(tmp_path: Path) -> None:
     widgets = {
         row["connection_parameter_name"]: row["field_type"]

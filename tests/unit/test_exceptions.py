@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
 from airflow_provider_apimart import exceptions
 from airflow_provider_apimart.exceptions import (
@@ -22,6 +21,7 @@ from airflow_provider_apimart.exceptions import (
     ApimartSubmitOutcomeUnknownError,
     ApimartValidationError,
 )
+from airflow_provider_apimart.version_compat import AirflowException, AirflowFailException
 
 PERMANENT = [
     ApimartValidationError,

@@ -51,7 +51,7 @@ def test_wrong_model_name_for_a_model_class_is_rejected() -> None:
 
 
 def test_validation_error_fails_the_task_without_retries() -> None:
-    from airflow.sdk.exceptions import AirflowFailException
+    from airflow_provider_apimart.version_compat import AirflowFailException
 
     with pytest.raises(AirflowFailException):
         build_request({"model": "Omni-Flash-Ext", "prompt": "a", "duration": 5})
