@@ -4,6 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 LOCK := requirements/test.lock
+# Trust the machine's CA store (as pip and curl do) rather than uv's bundled roots, so installs
+# work behind registries whose certificates only the system store knows.
+export UV_SYSTEM_CERTS := 1
 
 .PHONY: test lint typecheck unit lock clean
 
