@@ -9,12 +9,14 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import httpx
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
 from airflow_provider_apimart import __version__
 from airflow_provider_apimart.exceptions import ApimartConfigurationError
+from airflow_provider_apimart.models.base import WholeNumber, reject_bool
 
 if TYPE_CHECKING:
     import ssl
@@ -79,14 +81,51 @@ def settings_from_connection(
             f"Connection {conn.conn_id!r} has no API key: put the APIMart key in its password field "
             "(labelled 'API Key' in the UI)."
         )
-    extras = _read_extras(conn)
+    explicit = {
+        name: value
+        for name, value in (("timeout", timeout), ("max_retries", max_retries))
+        if value is not None
+    }
+    extras = _checked_extras(conn.conn_id, {**_read_extras(conn), **explicit})
     return ClientSettings(
         conn_id=conn.conn_id,
         base_url=base_url_from(conn.host, conn.port, conn_id=conn.conn_id),
         api_key=conn.password,
-        timeout=_positive_number(conn.conn_id, "timeout", timeout, extras.get("timeout"), DEFAULT_TIMEOUT),
-        max_retries=_retry_count(conn.conn_id, max_retries, extras.get("max_retries")),
+        timeout=DEFAULT_TIMEOUT if extras.timeout is None else extras.timeout,
+        max_retries=DEFAULT_MAX_RETRIES if extras.max_retries is None else extras.max_retries,
     )
+
+
+class ConnectionExtras(BaseModel):
+    """The typed extras of an apimart connection (``conn-fields`` in the provider metadata)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    timeout: Annotated[float, BeforeValidator(reject_bool), Field(gt=0)] | None = None
+    max_retries: Annotated[WholeNumber, Field(ge=0, le=MAX_RETRIES_LIMIT)] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _empty_means_unset(cls, data: Any) -> Any:
+        # The connection form may store a cleared number field as "".
+        return {key: value for key, value in data.items() if value != ""} if isinstance(data, dict) else data
+
+
+_EXTRA_RULES = {
+    "timeout": "must be a positive number of seconds",
+    "max_retries": f"must be a whole number from 0 to {MAX_RETRIES_LIMIT}",
+}
+
+
+def _checked_extras(conn_id: str, extras: dict[str, Any]) -> ConnectionExtras:
+    try:
+        return ConnectionExtras.model_validate(extras)
+    except ValidationError as error:
+        detail = error.errors(include_url=False)[0]
+        name = str(detail["loc"][0])
+        raise ApimartConfigurationError(
+            f"Connection {conn_id!r}: {name} {_EXTRA_RULES[name]}, got {detail['input']!r}."
+        ) from None
 
 
 def _read_extras(conn: Connection) -> dict[str, Any]:
@@ -129,34 +168,3 @@ def base_url_from(host: str | None, port: int | None, *, conn_id: str) -> str:
         url = url.copy_with(port=port)
     base_url = str(url).rstrip("/")
     return base_url.removesuffix("/v1")
-
-
-def _positive_number(conn_id: str, name: str, explicit: float | None, extra: Any, default: float) -> float:
-    value = explicit if explicit is not None else extra
-    if value is None or value == "":
-        return default
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        number = -1.0
-    if isinstance(value, bool) or number <= 0:
-        raise ApimartConfigurationError(
-            f"Connection {conn_id!r}: {name} must be a positive number of seconds, got {value!r}."
-        )
-    return number
-
-
-def _retry_count(conn_id: str, explicit: int | None, extra: Any) -> int:
-    value = explicit if explicit is not None else extra
-    if value is None or value == "":
-        return DEFAULT_MAX_RETRIES
-    try:
-        count = int(value)
-    except (TypeError, ValueError):
-        count = -1
-    if isinstance(value, bool) or not 0 <= count <= MAX_RETRIES_LIMIT or str(count) != str(value).strip():
-        raise ApimartConfigurationError(
-            f"Connection {conn_id!r}: max_retries must be a whole number "
-            f"from 0 to {MAX_RETRIES_LIMIT}, got {value!r}."
-        )
-    return count

@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 MAX_SHOWN_INPUT_CHARS = 80
 
 
-def _reject_bool(value: Any) -> Any:
+def reject_bool(value: Any) -> Any:
     # pydantic's lax mode reads True as 1; a boolean duration or seed is always a mistake.
     if isinstance(value, bool):
         raise PydanticCustomError("int_type", "Input should be a whole number, not a boolean")
@@ -59,10 +59,10 @@ def one_of(*allowed: int, error: str = "allowed_values") -> Callable[[int], int]
     return check
 
 
-WholeNumber = Annotated[int, BeforeValidator(_reject_bool)]
+WholeNumber = Annotated[int, BeforeValidator(reject_bool)]
 """An int that also accepts "5" (a rendered Jinja template) but never True/False."""
 
-NonNegativeSeed = Annotated[int, BeforeValidator(_reject_bool), Field(ge=0)]
+NonNegativeSeed = Annotated[int, BeforeValidator(reject_bool), Field(ge=0)]
 """All four pages say seed >= 0 and give no upper bound, so none is enforced."""
 
 WebUrl = Annotated[str, AfterValidator(_require_web_url)]

@@ -47,13 +47,15 @@ class KlingV26Request(VideoGenerationRequest):
         """The mode the API will use: the one given, else the documented default (std)."""
         return self.mode or DEFAULT_MODE
 
+    def _mode_in_words(self) -> str:
+        return f"mode is {self.effective_mode!r}{'' if self.mode else ' by default'}"
+
     @model_validator(mode="after")
     def _last_frame_needs_pro(self) -> KlingV26Request:
         if len(self.image_urls or []) == 2 and self.effective_mode != "pro":
             raise rule_violation(
                 "mode",
-                f"mode='pro' is required when 2 image_urls are given (last frame); "
-                f"mode is {self.effective_mode!r}{'' if self.mode else ' by default'}",
+                f"mode='pro' is required when 2 image_urls are given (last frame); {self._mode_in_words()}",
             )
         return self
 
@@ -62,8 +64,7 @@ class KlingV26Request(VideoGenerationRequest):
         if self.audio and self.effective_mode != "pro":
             raise rule_violation(
                 "audio",
-                f"audio=true needs mode='pro' (std is always silent); "
-                f"mode is {self.effective_mode!r}{'' if self.mode else ' by default'}",
+                f"audio=true needs mode='pro' (std is always silent); {self._mode_in_words()}",
             )
         return self
 

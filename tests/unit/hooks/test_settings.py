@@ -57,6 +57,11 @@ def test_extras_set_timeout_and_retries() -> None:
     assert settings.httpx_timeout.connect == 5.0
 
 
+def test_cleared_form_fields_fall_back_to_defaults() -> None:
+    settings = settings_from_connection(connection(extra='{"timeout": "", "max_retries": ""}'))
+    assert (settings.timeout, settings.max_retries) == (DEFAULT_TIMEOUT, DEFAULT_MAX_RETRIES)
+
+
 def test_explicit_arguments_win_over_extras() -> None:
     settings = settings_from_connection(
         connection(extra='{"timeout": 5, "max_retries": 1}'), timeout=60, max_retries=4
