@@ -1,0 +1,27 @@
+"""An offline APIMart for tests, demos and benchmarks: a real HTTP server on 127.0.0.1.
+
+It behaves like the documented API (auth, per-model validation with this package's own models,
+billing, rate limits, the task lifecycle, result videos that expire) and can inject failures.
+Use it as a context manager, as the ``apimart_simulator`` pytest fixture (add
+``pytest_plugins = ["airflow_provider_apimart.testing.pytest_plugin"]`` to a conftest.py), or from
+the command line: ``python -m airflow_provider_apimart.testing --port 8089``.
+
+Not imported by the operators or hooks: DAG files never pay for starlette or uvicorn.
+"""
+
+from __future__ import annotations
+
+from airflow_provider_apimart.testing.config import ALL_FAULTS, Fault, Outcome, SimulatorConfig
+from airflow_provider_apimart.testing.server import ApimartSimulator
+from airflow_provider_apimart.testing.state import PaidSubmission, RecordedRequest, SimulatorState
+
+__all__ = [
+    "ALL_FAULTS",
+    "ApimartSimulator",
+    "Fault",
+    "Outcome",
+    "PaidSubmission",
+    "RecordedRequest",
+    "SimulatorConfig",
+    "SimulatorState",
+]

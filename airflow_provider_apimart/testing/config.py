@@ -1,0 +1,65 @@
+"""How the simulator behaves: time, money, limits, outcomes and faults. Change it while it runs."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Literal
+
+#: A scenario chosen from a DAG, with no code: put ``[simulate:failed]`` in the prompt.
+OUTCOME_MARKER = re.compile(r"\[simulate:(?P<outcome>[a-z_]+)\]")
+
+
+class Outcome(str, Enum):
+    """How a simulated render ends."""
+
+    COMPLETED = "completed"
+    FAILED = "failed"  # the documented failure example: error.code "task_failed", cost 0
+    MODERATED = "moderated"  # failed, with a content-moderation message
+    CANCELLED = "cancelled"
+
+
+class Fault(str, Enum):
+    """A failure injected into an API call (never into media downloads)."""
+
+    HTTP_500 = "500"  # answered before anything is processed
+    HTTP_502 = "502"
+    HTTP_503 = "503"
+    DROP = "drop"  # processed (a submit creates and bills its job), then the answer is cut off
+    SLOW = "slow"  # answered correctly after ``slow_seconds``
+
+
+ALL_FAULTS = (Fault.HTTP_500, Fault.HTTP_502, Fault.HTTP_503, Fault.DROP, Fault.SLOW)
+
+
+@dataclass
+class SimulatorConfig:
+    """Scenario knobs; the defaults behave like a healthy API with a fast render.
+
+    A test may change any field on ``simulator.config`` while the server runs.
+    """
+
+    #: The only key the simulator accepts as ``Authorization: Bearer <key>``.
+    api_key: str = "apimart-simulator-key"
+    #: Real seconds from submit to a finished render (a "5 minute" render takes a second in tests).
+    render_seconds: float = 1.0
+    #: What the API says a render takes, in the answer's ``estimated_time``.
+    estimated_time: int = 300
+    #: Starting balance; each paid submit takes ``cost_per_video``, a failed render refunds it.
+    balance: float = 100.0
+    cost_per_video: float = 0.4
+    #: API requests allowed per second, across all callers; more get 429 with Retry-After.
+    rate_limit_per_second: float | None = None
+    retry_after_seconds: int = 1
+    #: The submit answer: ``data`` as a list (all model pages) or as an object (Veo3 page).
+    submit_response_shape: Literal["list", "object"] = "list"
+    #: How renders end, unless the prompt carries an ``[simulate:<outcome>]`` marker.
+    default_outcome: Outcome = Outcome.COMPLETED
+    #: Seconds a result URL stays valid after completion; 0 or less gives already-expired URLs.
+    result_url_ttl: float = 86_400
+    #: Share of API calls that get a fault from ``faults``, chosen at random (seeded by ``seed``).
+    fault_rate: float = 0.0
+    faults: tuple[Fault, ...] = field(default_factory=lambda: ALL_FAULTS)
+    slow_seconds: float = 2.0
+    seed: int | None = None
