@@ -22,6 +22,8 @@ import pytest  # noqa: E402
 
 from airflow_provider_apimart.hooks import _retry  # noqa: E402
 
+pytest_plugins = ["airflow_provider_apimart.testing.pytest_plugin"]
+
 #: A key that must never show up in any log line, exception, repr or URL.
 SECRET_API_KEY = "sk-apimart-test-SECRET-4f9c2e"
 BASE_URL = "https://apimart.test"
