@@ -10,6 +10,7 @@ from airflow_provider_apimart.models.requests import REQUEST_MODELS, build_reque
 from airflow_provider_apimart.models.responses import (
     TERMINAL_STATES,
     Balance,
+    FailureKind,
     SubmitResponse,
     TaskError,
     TaskResult,
@@ -28,6 +29,7 @@ __all__ = [
     "WAN26_I2V_FLASH",
     "WAN27",
     "Balance",
+    "FailureKind",
     "GenericVideoRequest",
     "ImageWithRole",
     "KlingV26Request",

@@ -114,12 +114,41 @@ class TaskResult(_Lenient):
     videos: list[VideoOutput] = Field(default_factory=list)
 
 
+class FailureKind(str, Enum):
+    """Why a render failed, as far as the API's words tell: decides whether a retry can help."""
+
+    CONTENT_MODERATION = "content_moderation"  # the same request will be refused again
+    INVALID_INPUT = "invalid_input"  # e.g. "invalid duration 7, must be one of 4/6/8/10"
+    TASK_FAILED = "task_failed"  # upstream quota, upstream timeout, ...: may pass on a retry
+
+    @property
+    def is_permanent(self) -> bool:
+        return self is not FailureKind.TASK_FAILED
+
+
+# The API documents one failure code ("task_failed") and puts the cause in the message, so the
+# message is read for the causes the docs name (API-NOTES §3.2): moderation and invalid input.
+_MODERATION_WORDS = ("moderation", "content policy", "content_policy", "sensitive", "inappropriate", "safety")
+_INVALID_INPUT_WORDS = ("invalid", "must be one of", "not supported", "unsupported")
+
+
 class TaskError(_Lenient):
     """``error`` of a failed task: ``code`` is a string in the docs and an int in other clients."""
 
     message: str | None = None
     code: int | str | None = None
     type: str | None = None
+
+    @property
+    def kind(self) -> FailureKind:
+        words = " ".join(
+            str(part) for part in (self.message, self.code, self.type) if part is not None
+        ).lower()
+        if any(word in words for word in _MODERATION_WORDS):
+            return FailureKind.CONTENT_MODERATION
+        if any(word in words for word in _INVALID_INPUT_WORDS):
+            return FailureKind.INVALID_INPUT
+        return FailureKind.TASK_FAILED
 
 
 class TaskStatus(_Lenient):

@@ -171,3 +171,27 @@ def test_unknown_status_keeps_polling_with_a_warning(caplog: pytest.LogCaptureFi
     assert status.state is TaskState.UNKNOWN
     assert not status.is_terminal
     assert "undocumented task status 'queued_upstream'" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("error", "kind", "permanent"),
+    [
+        (
+            {"message": "invalid duration 7, must be one of 4/6/8/10", "code": "task_failed"},
+            "invalid_input",
+            True,
+        ),
+        ({"message": "Rejected by content moderation", "code": "task_failed"}, "content_moderation", True),
+        ({"message": "blocked", "code": "content_policy_violation"}, "content_moderation", True),
+        ({"message": "upstream quota temporarily exhausted", "code": "task_failed"}, "task_failed", False),
+        ({"message": "upstream timeout", "code": 5001}, "task_failed", False),
+        ({}, "task_failed", False),
+    ],
+)
+def test_failure_kind_decides_whether_a_retry_can_help(
+    error: dict[str, Any], kind: str, permanent: bool
+) -> None:
+    from airflow_provider_apimart.models import TaskError
+
+    failure = TaskError.model_validate(error)
+    assert (failure.kind.value, failure.kind.is_permanent) == (kind, permanent)

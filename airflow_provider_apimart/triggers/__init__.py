@@ -1,0 +1,1 @@
+"""Triggers: ApimartTaskTrigger waits for an APIMart task in the triggerer."""
