@@ -23,7 +23,14 @@ or could pay twice. Everything else may succeed on an Airflow retry.
         │       ├── ApimartRateLimitError      429 (``retry_after`` when the API sent one)
         │       └── ApimartServerError         408 and 5xx
         ├── ApimartConnectionError             network failure after the hook's own retries
-        └── ApimartResponseError               a success answer whose body we cannot read
+        ├── ApimartResponseError               a success answer whose body we cannot read
+        │                                      (also: "completed" without any video)
+        ├── ApimartTaskFailedError             the render failed (upstream quota, timeout, ...)
+        │   └── ApimartTaskRejectedError [fail] failed for content moderation or invalid input
+        ├── ApimartTaskCancelledError   [fail] the task was cancelled on APIMart's side
+        ├── ApimartTaskTimeoutError            not finished before ``timeout``; may still render
+        └── ApimartTaskWaitError               waiting broke off (API unreachable, task unknown,
+                                               an unexpected trigger event)
 """
 
 from __future__ import annotations
@@ -48,6 +55,11 @@ __all__ = [
     "ApimartResponseError",
     "ApimartServerError",
     "ApimartSubmitOutcomeUnknownError",
+    "ApimartTaskCancelledError",
+    "ApimartTaskFailedError",
+    "ApimartTaskRejectedError",
+    "ApimartTaskTimeoutError",
+    "ApimartTaskWaitError",
     "ApimartTransientAPIError",
     "ApimartValidationError",
     "api_error_class_for_status",
@@ -167,6 +179,37 @@ class ApimartConnectionError(ApimartError):
 
 class ApimartResponseError(ApimartError):
     """APIMart answered with success but a body this provider cannot read."""
+
+
+class ApimartTaskFailedError(ApimartError):
+    """The remote render ended ``failed``; carries the API's message, ``error_code`` and ``kind``."""
+
+    def __init__(self, message: str, *, remote_task_id: str, error_code: int | str | None, kind: str) -> None:
+        self.remote_task_id = remote_task_id
+        self.error_code = error_code
+        self.kind = kind
+        code = f", code {error_code}" if error_code is not None else ""
+        super().__init__(f"APIMart task {remote_task_id} failed ({kind}{code}): {message}")
+
+
+class ApimartTaskRejectedError(ApimartTaskFailedError, ApimartPermanentError):
+    """The render failed for content moderation or invalid input: the same request fails again."""
+
+
+class ApimartTaskCancelledError(ApimartPermanentError):
+    """The remote task was cancelled on APIMart's side; nothing was generated."""
+
+
+class ApimartTaskTimeoutError(ApimartError):
+    """The task did not finish within the operator's ``timeout``; it may still be rendering.
+
+    A retry reattaches to the same task on Airflow 3.3+ instead of paying again.
+    """
+
+
+class ApimartTaskWaitError(ApimartError):
+    """Waiting for the task broke off: the API stayed unreachable, forgot the task, or the
+    trigger sent an event this provider does not know."""
 
 
 _ERROR_CLASS_BY_STATUS: dict[int, type[ApimartAPIError]] = {

@@ -26,6 +26,25 @@ def get_provider_info() -> dict[str, Any]:
                 "tags": ["service"],
             }
         ],
+        "operators": [
+            {
+                "integration-name": "APIMart",
+                "python-modules": ["airflow_provider_apimart.operators.video"],
+            }
+        ],
+        "sensors": [
+            {
+                "integration-name": "APIMart",
+                "python-modules": ["airflow_provider_apimart.sensors.task"],
+            }
+        ],
+        "triggers": [
+            {
+                "integration-name": "APIMart",
+                "python-modules": ["airflow_provider_apimart.triggers.task"],
+            }
+        ],
+        "extra-links": ["airflow_provider_apimart.links.video.ApimartVideoLink"],
         "hooks": [
             {
                 "integration-name": "APIMart",

@@ -2,8 +2,8 @@
 
 Airflow 3.3 adds ``task_state_store`` (reattach instead of resubmitting on retry) and
 ``BaseTrigger.on_kill``; 3.1 and 3.2 run without them. The connection form declared in provider
-info is read from 3.2 on. ``AirflowFailException`` is in the task SDK on 3.3; on 3.1 it lives
-only in ``airflow.exceptions``.
+info is read from 3.2 on. ``AirflowFailException`` and ``conf`` are in the task SDK on 3.3; on 3.1
+they live only in ``airflow.exceptions`` and ``airflow.configuration``.
 """
 
 from __future__ import annotations
@@ -19,6 +19,10 @@ except ImportError:  # pragma: no cover - Airflow 3.1
         AirflowException,
         AirflowFailException,
     )
+try:
+    from airflow.sdk import conf
+except ImportError:  # pragma: no cover - Airflow 3.1
+    from airflow.configuration import conf  # type: ignore[no-redef,attr-defined,assignment,unused-ignore]
 
 
 def _airflow_release() -> tuple[int, ...]:
@@ -40,4 +44,5 @@ __all__ = [
     "AIRFLOW_V_3_3_PLUS",
     "AirflowException",
     "AirflowFailException",
+    "conf",
 ]

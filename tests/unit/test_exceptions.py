@@ -19,6 +19,11 @@ from airflow_provider_apimart.exceptions import (
     ApimartResponseError,
     ApimartServerError,
     ApimartSubmitOutcomeUnknownError,
+    ApimartTaskCancelledError,
+    ApimartTaskFailedError,
+    ApimartTaskRejectedError,
+    ApimartTaskTimeoutError,
+    ApimartTaskWaitError,
     ApimartValidationError,
 )
 from airflow_provider_apimart.version_compat import AirflowException, AirflowFailException
@@ -32,6 +37,8 @@ PERMANENT = [
     ApimartAuthenticationError,
     ApimartPaymentRequiredError,
     ApimartPermissionDeniedError,
+    ApimartTaskRejectedError,
+    ApimartTaskCancelledError,
 ]
 RETRYABLE = [
     ApimartNotFoundError,
@@ -39,6 +46,9 @@ RETRYABLE = [
     ApimartServerError,
     ApimartConnectionError,
     ApimartResponseError,
+    ApimartTaskFailedError,
+    ApimartTaskTimeoutError,
+    ApimartTaskWaitError,
 ]
 
 

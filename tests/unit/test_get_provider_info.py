@@ -60,6 +60,26 @@ def test_connection_extras_are_the_ones_the_hook_reads() -> None:
     assert set(connection_type["conn-fields"]) == {"timeout", "max_retries"}
 
 
+def test_every_extra_link_imports() -> None:
+    for classpath in get_provider_info()["extra-links"]:
+        module_name, _, class_name = classpath.rpartition(".")
+        assert isinstance(getattr(importlib.import_module(module_name), class_name), type)
+
+
+def test_every_module_of_the_package_is_registered() -> None:
+    info = get_provider_info()
+    listed = {
+        module
+        for section in ("hooks", "operators", "sensors", "triggers")
+        for entry in info[section]
+        for module in entry["python-modules"]
+    }
+    package = Path(__file__).parents[2] / "airflow_provider_apimart"
+    for section in ("hooks", "operators", "sensors", "triggers"):
+        for path in (package / section).glob("[!_]*.py"):
+            assert f"airflow_provider_apimart.{section}.{path.stem}" in listed
+
+
 def test_every_listed_module_imports() -> None:
     info = get_provider_info()
     modules = [

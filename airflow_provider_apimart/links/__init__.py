@@ -1,0 +1,1 @@
+"""Extra links shown in the Airflow UI."""

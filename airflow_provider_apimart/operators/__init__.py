@@ -1,0 +1,1 @@
+"""Operators: one per APIMart model, plus a generic one, over one base."""

@@ -1,0 +1,1 @@
+"""Sensors: wait on an APIMart task made elsewhere."""
