@@ -1,0 +1,360 @@
+"""The operators: one submit, three ways to wait, XComs, typed failures, and never paying twice."""
+
+from __future__ import annotations
+
+import inspect
+import time
+from typing import Any
+
+import pytest
+from airflow.sdk.exceptions import TaskDeferred
+
+from airflow_provider_apimart.exceptions import (
+    ApimartConfigurationError,
+    ApimartResponseError,
+    ApimartTaskCancelledError,
+    ApimartTaskFailedError,
+    ApimartTaskRejectedError,
+    ApimartTaskTimeoutError,
+    ApimartTaskWaitError,
+    ApimartValidationError,
+)
+from airflow_provider_apimart.links.video import ApimartVideoLink
+from airflow_provider_apimart.models import REQUEST_MODELS
+from airflow_provider_apimart.operators.video import (
+    STATE_KEY,
+    ApimartBaseVideoOperator,
+    ApimartKlingV26Operator,
+    ApimartOmniFlashExtOperator,
+    ApimartVideoGenerationOperator,
+    ApimartWan26I2VFlashOperator,
+    ApimartWan27Operator,
+)
+from airflow_provider_apimart.testing import ApimartSimulator, Outcome
+from airflow_provider_apimart.triggers.task import ApimartTaskTrigger
+from airflow_provider_apimart.version_compat import AirflowFailException
+from tests.unit.operators.fakes import FakeStateStore, FakeTaskInstance, make_context
+
+MODEL_OPERATORS: list[type[ApimartBaseVideoOperator]] = [
+    ApimartWan26I2VFlashOperator,
+    ApimartWan27Operator,
+    ApimartOmniFlashExtOperator,
+    ApimartKlingV26Operator,
+]
+
+
+@pytest.fixture
+def simulator(apimart_simulator: ApimartSimulator) -> ApimartSimulator:
+    apimart_simulator.config.render_seconds = 0.3
+    return apimart_simulator
+
+
+def wan27(**kwargs: Any) -> ApimartWan27Operator:
+    return ApimartWan27Operator(
+        **{"task_id": "generate", "prompt": "a coastal road", "poll_interval": 0.05, **kwargs}
+    )
+
+
+def posts(simulator: ApimartSimulator) -> int:
+    return len(simulator.state.requests_to("POST", "/v1/videos/generations"))
+
+
+# ---------------------------------------------------------------- the operators' shape
+
+
+@pytest.mark.parametrize("operator_class", MODEL_OPERATORS)
+def test_each_operator_takes_exactly_its_models_documented_parameters(
+    operator_class: type[ApimartBaseVideoOperator],
+) -> None:
+    documented = set(operator_class.request_model.model_fields) - {"model"}
+    assert set(operator_class.request_fields) == documented
+    assert documented <= set(inspect.signature(operator_class.__init__).parameters)
+    assert set(operator_class.template_fields) == documented
+    assert REQUEST_MODELS[operator_class.request_model.MODEL_NAME] is operator_class.request_model
+
+
+def test_literal_invalid_values_fail_at_dag_parse() -> None:
+    with pytest.raises(ApimartValidationError, match="audio=true needs mode='pro'"):
+        ApimartKlingV26Operator(task_id="k", prompt="waves", audio=True)
+    with pytest.raises(ApimartValidationError, match="duration"):
+        ApimartVideoGenerationOperator(
+            task_id="g", model="Omni-Flash-Ext", body={"prompt": "a", "duration": 5}
+        )
+
+
+def test_templated_values_are_checked_only_once_rendered(simulator: ApimartSimulator) -> None:
+    operator = ApimartKlingV26Operator(task_id="k", prompt="waves", duration="{{ params.duration }}")
+    operator.duration = "7"  # what rendering produced
+    with pytest.raises(ApimartValidationError, match="duration"):
+        operator.execute(make_context())
+    assert posts(simulator) == 0
+
+
+def test_poll_interval_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="poll_interval"):
+        wan27(poll_interval=0)
+
+
+# ---------------------------------------------------------------- three ways to wait
+
+
+def test_deferrable_submits_pushes_the_id_then_defers_to_the_trigger(simulator: ApimartSimulator) -> None:
+    ti = FakeTaskInstance()
+    operator = wan27(deferrable=True, timeout=600)
+    with pytest.raises(TaskDeferred) as deferred:
+        operator.execute(make_context(ti))
+    trigger = deferred.value.trigger
+    assert isinstance(trigger, ApimartTaskTrigger)
+    (paid,) = simulator.state.paid_submissions
+    assert trigger.remote_task_id == paid.task_id == ti.xcoms["apimart_task_id"]
+    assert trigger.apimart_conn_id == "apimart_default"
+    assert trigger.poll_interval == 0.05
+    assert trigger.end_time is not None
+    assert abs(trigger.end_time - (time.time() + 600)) < 5
+    assert deferred.value.method_name == "execute_complete"
+
+
+def test_polling_on_the_worker_returns_the_urls_and_the_summary(simulator: ApimartSimulator) -> None:
+    ti = FakeTaskInstance()
+    operator = wan27(deferrable=False)
+    urls = operator.execute(make_context(ti))
+    assert urls is not None
+    (url,) = urls
+    assert url.endswith(".mp4")
+    summary = ti.xcoms["apimart_task"]
+    assert summary["video_urls"] == urls
+    assert summary["model"] == "wan2.7"
+    assert summary["status"] == "completed"
+    assert summary["cost"] == 0.4
+    assert summary["remote_task_id"] == ti.xcoms["apimart_task_id"]
+    assert summary["expires_at"] > time.time()
+    assert ApimartVideoLink().get_link(operator, ti_key=None) == url
+
+
+def test_wait_for_completion_false_submits_and_returns(simulator: ApimartSimulator) -> None:
+    ti = FakeTaskInstance()
+    assert wan27(wait_for_completion=False).execute(make_context(ti)) is None
+    assert ti.xcoms["apimart_task_id"] == simulator.state.paid_submissions[0].task_id
+    assert "apimart_task" not in ti.xcoms
+
+
+def test_polling_on_the_worker_times_out_naming_the_remote_task(simulator: ApimartSimulator) -> None:
+    simulator.config.render_seconds = 30
+    with pytest.raises(ApimartTaskTimeoutError, match="task_") as caught:
+        wan27(deferrable=False, timeout=0.3).execute(make_context())
+    assert not isinstance(caught.value, AirflowFailException)
+
+
+def test_a_render_failing_on_the_worker_is_a_typed_error(simulator: ApimartSimulator) -> None:
+    with pytest.raises(ApimartTaskRejectedError, match="content_moderation"):
+        wan27(prompt="[simulate:moderated]").execute(make_context())
+
+
+# ---------------------------------------------------------------- execute_complete
+
+
+SUCCESS_EVENT_KEYS = {"status": "success", "reason": "completed", "message": "done"}
+
+
+def test_success_event_fetches_the_urls(simulator: ApimartSimulator) -> None:
+    operator = wan27(wait_for_completion=False)
+    ti = FakeTaskInstance()
+    operator.execute(make_context(ti))
+    remote_task_id = ti.xcoms["apimart_task_id"]
+    time.sleep(0.35)
+    urls = operator.execute_complete(
+        make_context(ti), {**SUCCESS_EVENT_KEYS, "remote_task_id": remote_task_id}
+    )
+    assert urls == ti.xcoms["apimart_task"]["video_urls"]
+
+
+@pytest.mark.parametrize(
+    "event", [None, {}, {"status": "finished"}, "success"], ids=["none", "empty", "unknown", "str"]
+)
+def test_missing_or_unknown_event_fails_loudly(event: Any) -> None:
+    with pytest.raises(ApimartTaskWaitError, match="unexpected event"):
+        wan27().execute_complete(make_context(), event)
+
+
+@pytest.mark.parametrize(
+    ("event", "error_class", "permanent"),
+    [
+        (
+            {"status": "failed", "reason": "task_failed", "error_code": "task_failed"},
+            ApimartTaskFailedError,
+            False,
+        ),
+        (
+            {"status": "failed", "reason": "content_moderation", "error_code": "x"},
+            ApimartTaskRejectedError,
+            True,
+        ),
+        ({"status": "failed", "reason": "invalid_input", "error_code": None}, ApimartTaskRejectedError, True),
+        ({"status": "cancelled", "reason": "cancelled"}, ApimartTaskCancelledError, True),
+        ({"status": "timeout", "reason": "deadline_exceeded"}, ApimartTaskTimeoutError, False),
+        ({"status": "error", "reason": "authentication_failed"}, ApimartConfigurationError, True),
+        ({"status": "error", "reason": "api_unreachable"}, ApimartTaskWaitError, False),
+        ({"status": "error", "reason": "not_found"}, ApimartTaskWaitError, False),
+    ],
+)
+def test_each_event_maps_to_a_typed_error(
+    event: dict[str, Any], error_class: type[Exception], permanent: bool
+) -> None:
+    full_event = {"remote_task_id": "task_XYZ", "message": "the API's words", **event}
+    with pytest.raises(error_class) as caught:
+        wan27().execute_complete(make_context(), full_event)
+    assert isinstance(caught.value, AirflowFailException) is permanent
+    assert "task_XYZ" in str(caught.value)
+
+
+def test_failed_event_carries_the_api_message_and_code() -> None:
+    event = {
+        "status": "failed",
+        "reason": "task_failed",
+        "remote_task_id": "task_1",
+        "message": "quota",
+        "error_code": 7,
+    }
+    with pytest.raises(ApimartTaskFailedError) as caught:
+        wan27().execute_complete(make_context(), event)
+    assert (caught.value.error_code, caught.value.kind) == (7, "task_failed")
+    assert "quota" in str(caught.value)
+
+
+def test_completed_without_a_video_is_an_error_not_a_success(simulator: ApimartSimulator) -> None:
+    from airflow_provider_apimart.models import TaskStatus
+    from airflow_provider_apimart.operators.video import finish
+
+    with pytest.raises(ApimartResponseError, match="no video URL"):
+        finish(
+            wan27(),
+            make_context(),
+            TaskStatus.model_validate({"id": "task_1", "status": "completed"}),
+            "wan2.7",
+        )
+
+
+# ---------------------------------------------------------------- never paying twice
+
+
+def test_idempotency_key_is_stable_across_tries_and_unique_per_logical_task(
+    simulator: ApimartSimulator,
+) -> None:
+    keys = []
+    for ti in (
+        FakeTaskInstance(try_number=1),
+        FakeTaskInstance(try_number=2),
+        FakeTaskInstance(map_index=3),
+        FakeTaskInstance(run_id="scheduled__2026-11-22"),
+    ):
+        wan27(wait_for_completion=False).execute(make_context(ti))
+    keys = [
+        post.headers["idempotency-key"]
+        for post in simulator.state.requests_to("POST", "/v1/videos/generations")
+    ]
+    assert keys[0] == keys[1]
+    assert len(set(keys)) == 3
+    assert all(key.startswith("airflow-") and len(key) <= 191 for key in keys)
+    assert simulator.state.paid_count() == 3  # the second try was replayed, not paid
+
+
+def test_a_changed_request_gets_a_new_key(simulator: ApimartSimulator) -> None:
+    wan27(wait_for_completion=False).execute(make_context())
+    wan27(wait_for_completion=False, prompt="another road").execute(make_context())
+    assert simulator.state.paid_count() == 2
+
+
+def test_retry_reattaches_to_a_running_task_without_a_second_post(simulator: ApimartSimulator) -> None:
+    simulator.config.render_seconds = 30
+    store = FakeStateStore()
+    with pytest.raises(TaskDeferred):
+        wan27(deferrable=True).execute(make_context(FakeTaskInstance(try_number=1), store))
+    ti = FakeTaskInstance(try_number=2)
+    with pytest.raises(TaskDeferred) as deferred:
+        wan27(deferrable=True).execute(make_context(ti, store))
+    assert posts(simulator) == 1
+    assert deferred.value.trigger.remote_task_id == store.values[STATE_KEY]["remote_task_id"]
+    assert ti.xcoms["apimart_task_id"] == store.values[STATE_KEY]["remote_task_id"]
+
+
+def test_retry_of_a_completed_task_returns_its_urls_without_any_post(simulator: ApimartSimulator) -> None:
+    store = FakeStateStore()
+    wan27(wait_for_completion=False).execute(make_context(FakeTaskInstance(try_number=1), store))
+    time.sleep(0.35)
+    ti = FakeTaskInstance(try_number=2)
+    urls = wan27().execute(make_context(ti, store))
+    assert posts(simulator) == 1
+    assert urls == ti.xcoms["apimart_task"]["video_urls"]
+
+
+@pytest.mark.parametrize("ending", [Outcome.FAILED, Outcome.CANCELLED])
+def test_retry_after_a_failed_or_cancelled_task_submits_afresh_under_a_new_key(
+    simulator: ApimartSimulator, ending: Outcome
+) -> None:
+    simulator.config.default_outcome = ending
+    store = FakeStateStore()
+    wan27(wait_for_completion=False).execute(make_context(FakeTaskInstance(try_number=1), store))
+    time.sleep(0.35)
+    simulator.config.default_outcome = Outcome.COMPLETED
+    urls = wan27().execute(make_context(FakeTaskInstance(try_number=2), store))
+    assert urls
+    requests = simulator.state.requests_to("POST", "/v1/videos/generations")
+    assert len(requests) == 2
+    assert requests[0].headers["idempotency-key"] != requests[1].headers["idempotency-key"]
+
+
+def test_retry_after_the_api_forgot_the_task_submits_afresh(simulator: ApimartSimulator) -> None:
+    store = FakeStateStore({STATE_KEY: {"remote_task_id": "task_GONE", "request_fingerprint": "x"}})
+    operator = wan27(wait_for_completion=False)
+    store.values[STATE_KEY]["request_fingerprint"] = _fingerprint_of(operator)
+    operator.execute(make_context(FakeTaskInstance(try_number=2), store))
+    assert posts(simulator) == 1
+    assert store.values[STATE_KEY]["remote_task_id"] != "task_GONE"
+
+
+def test_a_replayed_failed_job_is_replaced_once_without_a_state_store(simulator: ApimartSimulator) -> None:
+    # Airflow 3.1-3.2: no state store; the same key hands back the earlier failed job.
+    simulator.config.default_outcome = Outcome.FAILED
+    wan27(wait_for_completion=False).execute(make_context(FakeTaskInstance(try_number=1)))
+    time.sleep(0.35)
+    simulator.config.default_outcome = Outcome.COMPLETED
+    assert wan27().execute(make_context(FakeTaskInstance(try_number=2)))
+    assert posts(simulator) == 3  # first try, the replay of its failed job, the new job
+    assert simulator.state.paid_count() == 2
+
+
+def test_force_new_generation_pays_on_every_try(simulator: ApimartSimulator) -> None:
+    store = FakeStateStore()
+    for try_number in (1, 2):
+        wan27(wait_for_completion=False, force_new_generation=True).execute(
+            make_context(FakeTaskInstance(try_number=try_number), store)
+        )
+    assert simulator.state.paid_count() == 2
+
+
+def _fingerprint_of(operator: ApimartBaseVideoOperator) -> str:
+    from airflow_provider_apimart.operators.video import _fingerprint
+
+    return _fingerprint(operator.build_request().to_body())
+
+
+# ---------------------------------------------------------------- the generic operator
+
+
+def test_generic_operator_sends_an_unknown_models_body_as_given(simulator: ApimartSimulator) -> None:
+    ti = FakeTaskInstance()
+    urls = ApimartVideoGenerationOperator(
+        task_id="g", model="veo3", body={"prompt": "a", "enhance": True}, poll_interval=0.05
+    ).execute(make_context(ti))
+    assert urls
+    (post,) = simulator.state.requests_to("POST", "/v1/videos/generations")
+    assert post.body == {"prompt": "a", "enhance": True, "model": "veo3"}
+    assert ti.xcoms["apimart_task"]["model"] == "veo3"
+
+
+def test_generic_body_must_render_to_a_dict(simulator: ApimartSimulator) -> None:
+    operator = ApimartVideoGenerationOperator(task_id="g", model="veo3", body="{{ params.body }}")
+    operator.body = "not a dict"
+    with pytest.raises(ApimartConfigurationError, match="body must render to a dict"):
+        operator.execute(make_context())
+    assert posts(simulator) == 0
