@@ -15,6 +15,7 @@ os.environ.update(
     {
         "AIRFLOW_HOME": _AIRFLOW_HOME,
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__DAGS_FOLDER": os.path.join(os.path.dirname(__file__), "integration", "dags"),
     }
 )
 
