@@ -7,12 +7,12 @@ from typing import TYPE_CHECKING
 
 import pytest
 from airflow.sdk import PokeReturnValue
-from airflow.sdk.exceptions import TaskDeferred
 
 from airflow_provider_apimart.exceptions import ApimartTaskFailedError, ApimartTaskRejectedError
 from airflow_provider_apimart.hooks.apimart import ApimartHook
 from airflow_provider_apimart.sensors.task import ApimartTaskSensor
 from airflow_provider_apimart.triggers.task import ApimartTaskTrigger
+from tests.compat import TaskDeferred
 from tests.unit.operators.fakes import FakeTaskInstance, make_context
 
 if TYPE_CHECKING:

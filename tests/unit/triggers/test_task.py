@@ -8,11 +8,11 @@ import time
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from airflow.sdk.serde import deserialize, serialize
 
 from airflow_provider_apimart.hooks.apimart import ApimartHook
 from airflow_provider_apimart.testing import ApimartSimulator, Fault
 from airflow_provider_apimart.triggers.task import ApimartTaskTrigger
+from tests.compat import deserialize, serialize
 from tests.conftest import connection_env
 
 if TYPE_CHECKING:
