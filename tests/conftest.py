@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from typing import TYPE_CHECKING
 
 _AIRFLOW_HOME = tempfile.mkdtemp(prefix="apimart-tests-airflow-home-")
 os.environ.update(
@@ -19,9 +20,14 @@ os.environ.update(
     }
 )
 
+
 import pytest  # noqa: E402
 
 from airflow_provider_apimart.hooks import _retry  # noqa: E402
+from airflow_provider_apimart.hooks.apimart import ApimartHook  # noqa: E402
+
+if TYPE_CHECKING:
+    from airflow_provider_apimart.testing import ApimartSimulator
 
 pytest_plugins = ["airflow_provider_apimart.testing.pytest_plugin"]
 
@@ -60,3 +66,16 @@ def recorded_sleeps(monkeypatch: pytest.MonkeyPatch) -> SleepRecorder:
     monkeypatch.setattr(_retry, "sleep", recorder.sleep)
     monkeypatch.setattr(_retry, "asleep", recorder.asleep)
     return recorder
+
+
+@pytest.fixture
+def simulator(apimart_simulator: ApimartSimulator) -> ApimartSimulator:
+    """The simulator with a 0.3 s render: quick, yet a task is still seen running."""
+    apimart_simulator.config.render_seconds = 0.3
+    return apimart_simulator
+
+
+def submit_remote_task(prompt: str = "a cat") -> str:
+    """Submit a wan2.7 job through ``apimart_default``, as something outside the DAG would."""
+    with ApimartHook() as hook:
+        return hook.submit_video({"model": "wan2.7", "prompt": prompt}).task_id

@@ -48,12 +48,6 @@ MODEL_OPERATORS: list[type[ApimartBaseVideoOperator]] = [
 ]
 
 
-@pytest.fixture
-def simulator(apimart_simulator: ApimartSimulator) -> ApimartSimulator:
-    apimart_simulator.config.render_seconds = 0.3
-    return apimart_simulator
-
-
 def wan27(**kwargs: Any) -> ApimartWan27Operator:
     return ApimartWan27Operator(
         **{"task_id": "generate", "prompt": "a coastal road", "poll_interval": 0.05, **kwargs}

@@ -9,29 +9,18 @@ import pytest
 from airflow.sdk import PokeReturnValue
 
 from airflow_provider_apimart.exceptions import ApimartTaskFailedError, ApimartTaskRejectedError
-from airflow_provider_apimart.hooks.apimart import ApimartHook
 from airflow_provider_apimart.sensors.task import ApimartTaskSensor
 from airflow_provider_apimart.triggers.task import ApimartTaskTrigger
 from tests.compat import TaskDeferred
+from tests.conftest import submit_remote_task
 from tests.unit.operators.fakes import FakeTaskInstance, make_context
 
 if TYPE_CHECKING:
     from airflow_provider_apimart.testing import ApimartSimulator
 
 
-def made_elsewhere(prompt: str = "a cat") -> str:
-    with ApimartHook() as hook:
-        return hook.submit_video({"model": "wan2.7", "prompt": prompt}).task_id
-
-
-@pytest.fixture
-def simulator(apimart_simulator: ApimartSimulator) -> ApimartSimulator:
-    apimart_simulator.config.render_seconds = 0.3
-    return apimart_simulator
-
-
 def test_pokes_until_done_then_returns_the_urls_and_the_summary(simulator: ApimartSimulator) -> None:
-    remote_task_id = made_elsewhere()
+    remote_task_id = submit_remote_task()
     sensor = ApimartTaskSensor(task_id="wait", remote_task_id=remote_task_id, poll_interval=0.05)
     ti = FakeTaskInstance()
     assert sensor.poke(make_context(ti)) is False
@@ -44,21 +33,21 @@ def test_pokes_until_done_then_returns_the_urls_and_the_summary(simulator: Apima
 
 
 def test_fails_fast_when_the_task_fails(simulator: ApimartSimulator) -> None:
-    sensor = ApimartTaskSensor(task_id="wait", remote_task_id=made_elsewhere("[simulate:failed]"))
+    sensor = ApimartTaskSensor(task_id="wait", remote_task_id=submit_remote_task("[simulate:failed]"))
     time.sleep(0.35)
     with pytest.raises(ApimartTaskFailedError):
         sensor.poke(make_context())
 
 
 def test_moderation_fails_without_retries(simulator: ApimartSimulator) -> None:
-    sensor = ApimartTaskSensor(task_id="wait", remote_task_id=made_elsewhere("[simulate:moderated]"))
+    sensor = ApimartTaskSensor(task_id="wait", remote_task_id=submit_remote_task("[simulate:moderated]"))
     time.sleep(0.35)
     with pytest.raises(ApimartTaskRejectedError):
         sensor.poke(make_context())
 
 
 def test_deferrable_sensor_defers_to_the_same_trigger(simulator: ApimartSimulator) -> None:
-    remote_task_id = made_elsewhere()
+    remote_task_id = submit_remote_task()
     sensor = ApimartTaskSensor(
         task_id="wait", remote_task_id=remote_task_id, deferrable=True, poll_interval=0.5, timeout=120
     )
@@ -72,14 +61,14 @@ def test_deferrable_sensor_defers_to_the_same_trigger(simulator: ApimartSimulato
 
 
 def test_deferrable_sensor_on_a_finished_task_needs_no_trigger(simulator: ApimartSimulator) -> None:
-    remote_task_id = made_elsewhere()
+    remote_task_id = submit_remote_task()
     time.sleep(0.35)
     sensor = ApimartTaskSensor(task_id="wait", remote_task_id=remote_task_id, deferrable=True)
     assert sensor.execute(make_context())
 
 
 def test_resumes_from_a_success_event(simulator: ApimartSimulator) -> None:
-    remote_task_id = made_elsewhere()
+    remote_task_id = submit_remote_task()
     time.sleep(0.35)
     ti = FakeTaskInstance()
     sensor = ApimartTaskSensor(task_id="wait", remote_task_id=remote_task_id, deferrable=True)

@@ -13,7 +13,7 @@ from airflow_provider_apimart.hooks.apimart import ApimartHook
 from airflow_provider_apimart.testing import ApimartSimulator, Fault
 from airflow_provider_apimart.triggers.task import ApimartTaskTrigger
 from tests.compat import deserialize, serialize
-from tests.conftest import connection_env
+from tests.conftest import connection_env, submit_remote_task
 
 if TYPE_CHECKING:
     from airflow.triggers.base import TriggerEvent
@@ -28,17 +28,6 @@ def run_to_events(trigger: ApimartTaskTrigger) -> list[dict[str, Any]]:
     return [event.payload for event in asyncio.run(collect())]
 
 
-def submit(simulator: ApimartSimulator, prompt: str = "a cat") -> str:
-    with ApimartHook() as hook:
-        return hook.submit_video({"model": "wan2.7", "prompt": prompt}).task_id
-
-
-@pytest.fixture
-def simulator(apimart_simulator: ApimartSimulator) -> ApimartSimulator:
-    apimart_simulator.config.render_seconds = 0.3
-    return apimart_simulator
-
-
 def test_kwargs_are_json_primitives_and_round_trip_through_airflow_serde() -> None:
     trigger = ApimartTaskTrigger("task_01J", "apimart_default", poll_interval=0.5, end_time=1795270000.5)
     classpath, kwargs = trigger.serialize()
@@ -51,14 +40,14 @@ def test_kwargs_are_json_primitives_and_round_trip_through_airflow_serde() -> No
 
 
 def test_kwargs_hold_no_key_or_url(simulator: ApimartSimulator) -> None:
-    _, kwargs = ApimartTaskTrigger(submit(simulator)).serialize()
+    _, kwargs = ApimartTaskTrigger(submit_remote_task()).serialize()
     text = json.dumps(kwargs)
     assert simulator.api_key not in text
     assert "http" not in text
 
 
 def test_completed_task_fires_one_success_event_without_urls(simulator: ApimartSimulator) -> None:
-    remote_task_id = submit(simulator)
+    remote_task_id = submit_remote_task()
     (event,) = run_to_events(ApimartTaskTrigger(remote_task_id, poll_interval=FAST))
     assert event == {
         "status": "success",
@@ -77,19 +66,19 @@ def test_completed_task_fires_one_success_event_without_urls(simulator: ApimartS
     ],
 )
 def test_unsuccessful_endings(simulator: ApimartSimulator, prompt: str, status: str, reason: str) -> None:
-    (event,) = run_to_events(ApimartTaskTrigger(submit(simulator, prompt), poll_interval=FAST))
+    (event,) = run_to_events(ApimartTaskTrigger(submit_remote_task(prompt), poll_interval=FAST))
     assert (event["status"], event["reason"]) == (status, reason)
 
 
 def test_failed_event_carries_the_api_message_and_code(simulator: ApimartSimulator) -> None:
-    (event,) = run_to_events(ApimartTaskTrigger(submit(simulator, "[simulate:failed]"), poll_interval=FAST))
+    (event,) = run_to_events(ApimartTaskTrigger(submit_remote_task("[simulate:failed]"), poll_interval=FAST))
     assert event["error_code"] == "task_failed"
     assert "Upstream generation failed" in event["message"]
 
 
 def test_deadline_fires_a_timeout_naming_the_remote_task(simulator: ApimartSimulator) -> None:
     simulator.config.render_seconds = 30
-    remote_task_id = submit(simulator)
+    remote_task_id = submit_remote_task()
     started = time.monotonic()
     (event,) = run_to_events(
         ApimartTaskTrigger(remote_task_id, poll_interval=FAST, end_time=time.time() + 0.3)
@@ -105,7 +94,7 @@ def test_unknown_task_is_an_error_event(simulator: ApimartSimulator) -> None:
 
 
 def test_bad_key_is_an_error_event(simulator: ApimartSimulator, monkeypatch: pytest.MonkeyPatch) -> None:
-    remote_task_id = submit(simulator)
+    remote_task_id = submit_remote_task()
     monkeypatch.setenv(
         "AIRFLOW_CONN_APIMART_DEFAULT", connection_env(password="wrong", host=simulator.base_url)
     )
@@ -120,7 +109,7 @@ def test_connection_without_key_is_a_configuration_error_event(monkeypatch: pyte
 
 
 def test_transient_errors_are_retried_inside_the_loop_then_success(simulator: ApimartSimulator) -> None:
-    remote_task_id = submit(simulator)
+    remote_task_id = submit_remote_task()
     simulator.config.fault_rate = 0.5
     simulator.config.faults = (Fault.HTTP_503, Fault.DROP)
     simulator.config.seed = 3
@@ -129,7 +118,7 @@ def test_transient_errors_are_retried_inside_the_loop_then_success(simulator: Ap
 
 
 def test_a_failing_streak_is_bounded(simulator: ApimartSimulator) -> None:
-    remote_task_id = submit(simulator)
+    remote_task_id = submit_remote_task()
     simulator.config.fault_rate = 1.0
     simulator.config.faults = (Fault.HTTP_503,)
     (event,) = run_to_events(ApimartTaskTrigger(remote_task_id, poll_interval=FAST, max_failing_polls=2))
@@ -142,7 +131,7 @@ def test_one_client_and_one_connection_lookup_per_run(
     simulator: ApimartSimulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     simulator.config.render_seconds = 0.5
-    remote_task_id = submit(simulator)
+    remote_task_id = submit_remote_task()
     lookups: list[str] = []
     clients: list[object] = []
     original_lookup = ApimartHook.aget_connection.__func__  # type: ignore[attr-defined]
