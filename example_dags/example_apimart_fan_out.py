@@ -1,0 +1,39 @@
+"""Fan-out: one kling-v2-6 video per prompt with .partial().expand(), throttled by a pool.
+
+Shows: dynamic task mapping over a list of prompts, a pool that counts deferred tasks so at
+most N renders are in flight at APIMart (create it once:
+``airflow pools set apimart 4 "APIMart renders in flight" --include-deferred``), and a mapped
+download of every result. Costs: one paid generation per prompt (5 here, std mode).
+"""
+
+from __future__ import annotations
+
+from _common import POLL_INTERVAL, keep_videos
+from airflow.sdk import dag
+
+from airflow_provider_apimart.operators.video import ApimartKlingV26Operator
+
+PROMPTS = [
+    "A paper boat drifting down a rainy street gutter",
+    "A hot-air balloon rising over misty hills at dawn",
+    "A fox trotting through fresh snow, low camera",
+    "Neon signs flickering on in a quiet alley at dusk",
+    "A kettle coming to the boil, steam curling up, macro shot",
+]
+
+
+@dag(schedule=None, tags=["apimart", "example", "fan-out"])
+def example_apimart_fan_out() -> None:
+    clips = ApimartKlingV26Operator.partial(
+        task_id="clip",
+        mode="std",
+        duration=5,
+        aspect_ratio="9:16",
+        deferrable=True,
+        poll_interval=POLL_INTERVAL,
+        pool="apimart",
+    ).expand(prompt=PROMPTS)
+    keep_videos.expand(video_urls=clips.output)
+
+
+example_apimart_fan_out()

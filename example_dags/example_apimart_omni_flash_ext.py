@@ -1,0 +1,60 @@
+"""Omni-Flash-Ext: every scenario of its model page, one task each.
+
+Shows: text-to-video, a single-image video, 3-reference-image fusion, and a 4k clip.
+Costs: 4 paid generations (4k and longer durations cost more). A 2-image request never leaves
+the DAG: the operator refuses it at parse time, as the API would with unsupported_image_count.
+"""
+
+from __future__ import annotations
+
+from _common import POLL_INTERVAL, keep_videos
+from airflow.sdk import dag
+
+from airflow_provider_apimart.operators.video import ApimartOmniFlashExtOperator
+
+
+@dag(
+    schedule=None,
+    tags=["apimart", "example", "Omni-Flash-Ext"],
+    default_args={"poll_interval": POLL_INTERVAL},
+)
+def example_apimart_omni_flash_ext() -> None:
+    text_to_video = ApimartOmniFlashExtOperator(
+        task_id="text_to_video",
+        prompt="a beautiful sunset over the ocean with seagulls flying",
+        duration=6,
+        resolution="720p",
+        aspect_ratio="16:9",
+    )
+    single_image = ApimartOmniFlashExtOperator(
+        task_id="single_image",
+        prompt="make the character smile and slowly turn around, cinematic camera motion",
+        duration=6,
+        resolution="1080p",
+        aspect_ratio="9:16",
+        image_urls=["https://example.com/character.jpg"],
+    )
+    fusion = ApimartOmniFlashExtOperator(
+        task_id="three_image_fusion",
+        prompt="a creative scene combining these elements with smooth camera motion",
+        duration=10,
+        resolution="1080p",
+        aspect_ratio="9:16",
+        image_urls=[
+            "https://example.com/scene.jpg",
+            "https://example.com/character.jpg",
+            "https://example.com/product.jpg",
+        ],
+    )
+    four_k = ApimartOmniFlashExtOperator(
+        task_id="four_k",
+        prompt="close-up of a hummingbird hovering in front of a red flower",
+        duration=4,
+        resolution="4k",
+        aspect_ratio="16:9",
+    )
+    for generated in (text_to_video, single_image, fusion, four_k):
+        keep_videos.override(task_id=f"keep_{generated.task_id}")(generated.output)
+
+
+example_apimart_omni_flash_ext()

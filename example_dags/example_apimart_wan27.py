@@ -1,0 +1,82 @@
+"""wan2.7: every use case of its model page, one task each.
+
+Shows: text-to-video (simplest and full), first frame, first and last frame (as image_urls and as
+image_with_roles), video continuation, and an image moved by driving audio.
+Costs: 7 paid generations, billed the same for text- and image-to-video.
+"""
+
+from __future__ import annotations
+
+from _common import POLL_INTERVAL, keep_videos
+from airflow.sdk import dag
+
+from airflow_provider_apimart.operators.video import ApimartWan27Operator
+
+
+@dag(schedule=None, tags=["apimart", "example", "wan2.7"], default_args={"poll_interval": POLL_INTERVAL})
+def example_apimart_wan27() -> None:
+    text_to_video = ApimartWan27Operator(
+        task_id="text_to_video", prompt="A coastal road at sunset, slow-motion camera push-in, cinematic feel"
+    )
+    text_to_video_full = ApimartWan27Operator(
+        task_id="text_to_video_full",
+        prompt="A cat chasing butterflies on the grass, bright sunshine, slow motion",
+        negative_prompt="blurry, distorted, low quality",
+        resolution="1080P",
+        duration=8,
+        size="16:9",
+        audio_url="https://cdn.example.com/bgm.mp3",
+        prompt_extend=True,
+        watermark=False,
+        seed=42,
+    )
+    first_frame = ApimartWan27Operator(
+        task_id="first_frame",
+        prompt="The character slowly stands up and walks toward the camera",
+        image_urls=["https://cdn.example.com/person.jpg"],
+        resolution="1080P",
+        duration=8,
+    )
+    first_and_last_frame = ApimartWan27Operator(
+        task_id="first_and_last_frame",
+        prompt="The camera pans slowly from the beach to the mountaintop",
+        image_urls=["https://cdn.example.com/beach.jpg", "https://cdn.example.com/mountain.jpg"],
+        resolution="1080P",
+        duration=10,
+    )
+    roles = ApimartWan27Operator(
+        task_id="image_with_roles",
+        prompt="Morning turns into night over the same street",
+        image_with_roles=[
+            {"url": "https://cdn.example.com/start.jpg", "role": "first_frame"},
+            {"url": "https://cdn.example.com/end.jpg", "role": "last_frame"},
+        ],
+    )
+    continuation = ApimartWan27Operator(
+        task_id="continuation",
+        prompt="Continue walking forward, camera follows",
+        video_urls=["https://cdn.example.com/clip.mp4"],
+        resolution="1080P",
+        duration=8,
+    )
+    driving_audio = ApimartWan27Operator(
+        task_id="driving_audio",
+        prompt="The character moves to the rhythm of the music",
+        image_urls=["https://cdn.example.com/dancer.jpg"],
+        audio_url="https://cdn.example.com/beat.mp3",
+        resolution="1080P",
+        duration=8,
+    )
+    for generated in (
+        text_to_video,
+        text_to_video_full,
+        first_frame,
+        first_and_last_frame,
+        roles,
+        continuation,
+        driving_audio,
+    ):
+        keep_videos.override(task_id=f"keep_{generated.task_id}")(generated.output)
+
+
+example_apimart_wan27()
