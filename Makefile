@@ -8,7 +8,7 @@ LOCK := requirements/test.lock
 # work behind registries whose certificates only the system store knows.
 export UV_SYSTEM_CERTS := 1
 
-.PHONY: test lint typecheck unit lock clean
+.PHONY: demo test lint typecheck unit lock clean
 
 $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +18,10 @@ $(BIN)/uv:
 $(VENV)/.installed: $(LOCK) pyproject.toml | $(BIN)/uv
 	$(BIN)/uv pip install --python $(BIN)/python --compile-bytecode --quiet -r $(LOCK) -e .
 	touch $@
+
+## demo: run the showcase DAG end to end (the APIMart simulator unless APIMART_API_KEY is set)
+demo: $(VENV)/.installed
+	$(BIN)/python scripts/demo.py
 
 ## test: lint, type-check and run the test suite
 test: lint typecheck unit

@@ -9,7 +9,6 @@ import argparse
 import shlex
 import signal
 import sys
-import threading
 from typing import TYPE_CHECKING
 
 from airflow_provider_apimart.testing.config import ALL_FAULTS, Fault, Outcome, SimulatorConfig
@@ -17,7 +16,6 @@ from airflow_provider_apimart.testing.server import ApimartSimulator
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
-    from types import FrameType
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -80,19 +78,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         faults=tuple(Fault(name.strip()) for name in args.faults.split(",") if name.strip()),
         seed=args.seed,
     )
-    stopped = threading.Event()
-
-    def stop(signum: int, frame: FrameType | None) -> None:
-        stopped.set()
-
-    signal.signal(signal.SIGINT, stop)
-    signal.signal(signal.SIGTERM, stop)
+    # No signal handler: a handler that wakes the main thread can deadlock on the very lock the
+    # main thread holds when the signal lands. Block the signals instead (the server thread
+    # inherits the mask) and wait for them synchronously.
+    stop_signals = {signal.SIGINT, signal.SIGTERM}
+    signal.pthread_sigmask(signal.SIG_BLOCK, stop_signals)
     with ApimartSimulator(config, host=args.host, port=args.port) as simulator:
         print(f"APIMart simulator listening on {simulator.base_url} (API key: {simulator.api_key})")
         for name, value in simulator.connection_env().items():
             print(f"export {name}={shlex.quote(value)}")
         print("Press Ctrl+C to stop.", flush=True)
-        stopped.wait()
+        signal.sigwait(stop_signals)
     print("APIMart simulator stopped.", file=sys.stderr)
     return 0
 

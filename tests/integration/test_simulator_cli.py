@@ -35,6 +35,8 @@ def test_cli_prints_the_base_url_and_a_ready_connection_then_stops_on_ctrl_c() -
         )
         assert answer.status_code == 200
     finally:
+        # Two signals in a row, as `timeout` or a process group delivers them: still a clean stop.
         process.send_signal(signal.SIGINT)
+        process.send_signal(signal.SIGTERM)
         exit_code = process.wait(timeout=10)
     assert exit_code == 0
