@@ -52,6 +52,9 @@ STATE_KEY = "apimart_remote_task"
 #: The longest wait for one render unless ``timeout`` says otherwise (renders take minutes).
 DEFAULT_TIMEOUT = timedelta(hours=1)
 
+#: How a task ends when there is no video to return: a new try submits afresh.
+ENDED_WITHOUT_VIDEO = frozenset({TaskState.FAILED, TaskState.CANCELLED})
+
 _PERMANENT_WAIT_REASONS = frozenset({"authentication_failed", "request_rejected", "configuration"})
 
 
@@ -127,9 +130,10 @@ class ApimartBaseVideoOperator(BaseOperator):
         request = self.build_request()
         hook = ApimartHook(self.apimart_conn_id)
         fingerprint = _fingerprint(request.to_body())
-        status = self._reattach(context, hook, fingerprint)
+        previous_task_id = self._previous_task_id(context, fingerprint)
+        status = self._reattach(hook, previous_task_id) if previous_task_id else None
         if status is None:
-            status = self._submit(context, hook, request, fingerprint)
+            status = self._submit(context, hook, request, fingerprint, previous_task_id)
         context["ti"].xcom_push(key=XCOM_TASK_ID, value=status.id)
         if not self.wait_for_completion:
             self.log.info(
@@ -159,15 +163,20 @@ class ApimartBaseVideoOperator(BaseOperator):
         return self._finish(context, self._poll_on_worker(hook, status, end_time))
 
     def _submit(
-        self, context: Context, hook: ApimartHook, request: VideoGenerationRequest, fingerprint: str
+        self,
+        context: Context,
+        hook: ApimartHook,
+        request: VideoGenerationRequest,
+        fingerprint: str,
+        superseded: str | None,
     ) -> TaskStatus:
-        superseded: str | None = None
-        for _ in range(2):
+        """POST the job under a key of this logical task (and of the job it replaces, if any)."""
+        for attempt in range(2):
             key = self._idempotency_key(context, fingerprint, superseded)
             remote_task_id = hook.submit_video(request, idempotency_key=key).task_id
             self._remember(context, remote_task_id, fingerprint)
             status = hook.get_task(remote_task_id)
-            if status.state not in {TaskState.FAILED, TaskState.CANCELLED} or superseded is not None:
+            if attempt == 1 or status.state not in ENDED_WITHOUT_VIDEO:
                 return status
             # A render cannot fail within a second of its submit: this is an earlier job that
             # APIMart replayed for the same key. Submit once more under a key of its own.
@@ -177,16 +186,20 @@ class ApimartBaseVideoOperator(BaseOperator):
                 remote_task_id,
             )
             superseded = remote_task_id
-        return status
+        raise AssertionError("unreachable: the second attempt always returns")  # pragma: no cover
 
-    def _reattach(self, context: Context, hook: ApimartHook, fingerprint: str) -> TaskStatus | None:
+    def _previous_task_id(self, context: Context, fingerprint: str) -> str | None:
+        """The remote task an earlier try of this same request made (Airflow 3.3+), if any."""
         store = _state_store(context)
         if store is None or self.force_new_generation:
             return None
         saved = store.get(STATE_KEY)
         if not isinstance(saved, dict) or saved.get("request_fingerprint") != fingerprint:
             return None
-        remote_task_id = str(saved["remote_task_id"])
+        return str(saved["remote_task_id"])
+
+    def _reattach(self, hook: ApimartHook, remote_task_id: str) -> TaskStatus | None:
+        """The earlier try's task if it can still give videos; None means submit afresh."""
         try:
             status = hook.get_task(remote_task_id)
         except ApimartNotFoundError:
@@ -194,7 +207,7 @@ class ApimartBaseVideoOperator(BaseOperator):
                 "APIMart no longer knows task %s from a previous try: submitting afresh.", remote_task_id
             )
             return None
-        if status.state in {TaskState.FAILED, TaskState.CANCELLED}:
+        if status.state in ENDED_WITHOUT_VIDEO:
             self.log.info(
                 "APIMart task %s from a previous try %s: submitting afresh.", remote_task_id, status.status
             )
@@ -212,18 +225,11 @@ class ApimartBaseVideoOperator(BaseOperator):
             store.set(STATE_KEY, {"remote_task_id": remote_task_id, "request_fingerprint": fingerprint})
 
     def _idempotency_key(self, context: Context, fingerprint: str, superseded: str | None) -> str:
+        """dag_id, run_id, task_id, map_index and the request; never the try number, unless a
+        fresh generation is forced. A job that is over without a video (``superseded``) gets a
+        new key, or the API would hand that job back."""
         ti = context["ti"]
         parts: list[object] = [ti.dag_id, ti.run_id, ti.task_id, ti.map_index, fingerprint]
-        store = _state_store(context)
-        previous = store.get(STATE_KEY) if store is not None else None
-        if (
-            superseded is None
-            and isinstance(previous, dict)
-            and previous.get("request_fingerprint") == fingerprint
-        ):
-            # A previous try's job of this same request is over (failed, cancelled or unknown):
-            # a new key, or the API would hand that job back.
-            superseded = str(previous["remote_task_id"])
         if superseded is not None:
             parts.append(superseded)
         if self.force_new_generation:
@@ -279,14 +285,9 @@ def resume_from_event(
         return finish(task, context, ApimartHook(apimart_conn_id).get_task(remote_task_id), model)
     if status is EventStatus.FAILED:
         kind = FailureKind(reason) if reason in {k.value for k in FailureKind} else FailureKind.TASK_FAILED
-        error_class = ApimartTaskRejectedError if kind.is_permanent else ApimartTaskFailedError
-        raise error_class(
-            message, remote_task_id=remote_task_id, error_code=event.get("error_code"), kind=kind.value
-        )
+        raise _failed_error(kind, message, remote_task_id, event.get("error_code"))
     if status is EventStatus.CANCELLED:
-        raise ApimartTaskCancelledError(
-            f"APIMart task {remote_task_id} was cancelled: nothing was generated."
-        )
+        raise _cancelled_error(remote_task_id)
     if status is EventStatus.TIMEOUT:
         raise _timeout_error(remote_task_id, timeout_seconds)
     if reason in _PERMANENT_WAIT_REASONS:
@@ -319,16 +320,26 @@ def finish(task: BaseOperator, context: Context, status: TaskStatus, model: str 
 def raise_for_unsuccessful(status: TaskStatus) -> None:
     """The typed error for a task that ended failed or cancelled."""
     if status.state is TaskState.CANCELLED:
-        raise ApimartTaskCancelledError(f"APIMart task {status.id} was cancelled: nothing was generated.")
+        raise _cancelled_error(status.id)
     error = status.error
-    kind = error.kind if error else FailureKind.TASK_FAILED
-    error_class = ApimartTaskRejectedError if kind.is_permanent else ApimartTaskFailedError
-    raise error_class(
+    raise _failed_error(
+        error.kind if error else FailureKind.TASK_FAILED,
         (error.message if error else None) or "no error message",
-        remote_task_id=status.id,
-        error_code=error.code if error else None,
-        kind=kind.value,
+        status.id,
+        error.code if error else None,
     )
+
+
+def _failed_error(
+    kind: FailureKind, message: str, remote_task_id: str, error_code: int | str | None
+) -> ApimartTaskFailedError:
+    """Moderation and invalid input fail without retries; other render failures may retry."""
+    error_class = ApimartTaskRejectedError if kind.is_permanent else ApimartTaskFailedError
+    return error_class(message, remote_task_id=remote_task_id, error_code=error_code, kind=kind.value)
+
+
+def _cancelled_error(remote_task_id: str) -> ApimartTaskCancelledError:
+    return ApimartTaskCancelledError(f"APIMart task {remote_task_id} was cancelled: nothing was generated.")
 
 
 def task_summary(status: TaskStatus, model: str | None) -> dict[str, Any]:
