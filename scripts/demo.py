@@ -64,7 +64,7 @@ def run_showcase(home: Path, env: dict[str, str]) -> dict[str, Any] | None:
     assert process.stdout is not None
     try:
         for line in process.stdout:
-            if line.startswith(RESULT_MARKER) or RESULT_MARKER in line:
+            if RESULT_MARKER in line:
                 result = json.loads(line.split(RESULT_MARKER, 1)[1])
             elif any(phrase in line for phrase in PROGRESS_PHRASES):
                 say("  " + _readable(line))
