@@ -3,6 +3,7 @@
 Every ``/v1`` call passes one gate, in this order: recorded, faults injected, the Bearer key
 checked (401), the rate limit applied (429 with Retry-After). Requests are validated with the
 provider's own request models, so the simulator and the provider agree on what is valid.
+Result videos live in ``media``, the ``/_simulator/`` endpoints and the request log in ``control``.
 """
 
 from __future__ import annotations
@@ -12,28 +13,45 @@ import json
 import random
 import time
 from collections.abc import Awaitable, Callable
-from importlib.resources import files
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from airflow_provider_apimart.exceptions import ApimartValidationError
 from airflow_provider_apimart.models.requests import build_request
-from airflow_provider_apimart.testing.config import OUTCOME_MARKER, Fault, Outcome
-from airflow_provider_apimart.testing.state import RecordedRequest, SimulatorState, StoredUpload
+from airflow_provider_apimart.testing.config import OUTCOME_MARKER, Fault, Outcome, SimulatorConfig
+from airflow_provider_apimart.testing.control import RequestObserver, control_routes
+from airflow_provider_apimart.testing.media import DroppedConnection, media_endpoint
+from airflow_provider_apimart.testing.records import RecordedRequest
 
-SAMPLE_VIDEO = files("airflow_provider_apimart.testing").joinpath("media/sample.mp4").read_bytes()
+if TYPE_CHECKING:
+    from airflow_provider_apimart.testing.state import SimulatorState
+
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
-UPLOAD_CONTENT_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/gif"})
 
 Handler = Callable[[Request], Awaitable[Response]]
 
 
-class DroppedConnection(Exception):  # noqa: N818 - it names what the client sees
-    """Raised mid-answer to cut the connection, as a network failure would."""
+class FaultPicker:
+    """Draws the fault for each API call; a new ``config.seed``, even set mid-run, restarts the draws."""
+
+    def __init__(self, config: SimulatorConfig) -> None:
+        self._config = config
+        self._seed = config.seed
+        self._rng = random.Random(config.seed)  # noqa: S311 - fault injection, not security
+
+    def pick(self) -> Fault | None:
+        config = self._config
+        if config.seed != self._seed:
+            self._seed = config.seed
+            self._rng = random.Random(config.seed)  # noqa: S311
+        if config.faults and self._rng.random() < config.fault_rate:
+            return self._rng.choice(config.faults)
+        return None
 
 
 def api_error(status: int, error_type: str, message: str, **headers: str) -> JSONResponse:
@@ -42,8 +60,9 @@ def api_error(status: int, error_type: str, message: str, **headers: str) -> JSO
     return JSONResponse(body, status_code=status, headers=headers or None)
 
 
-def build_app(state: SimulatorState) -> Starlette:
-    rng = random.Random(state.config.seed)  # noqa: S311 - fault injection, not security
+def build_app(state: SimulatorState, request_log: Callable[[str], None] | None = None) -> Starlette:
+    """The whole simulator; ``request_log`` gets one line per request (see ``RequestObserver``)."""
+    faults = FaultPicker(state.config)
 
     def gate(handler: Handler) -> Handler:
         async def gated(request: Request) -> Response:
@@ -58,7 +77,7 @@ def build_app(state: SimulatorState) -> Starlette:
                 )
             )
             config = state.config
-            fault = rng.choice(config.faults) if config.faults and rng.random() < config.fault_rate else None
+            fault = faults.pick()
             if fault is Fault.SLOW:
                 await asyncio.sleep(config.slow_seconds)
             elif fault in {Fault.HTTP_500, Fault.HTTP_502, Fault.HTTP_503}:
@@ -107,76 +126,75 @@ def build_app(state: SimulatorState) -> Starlette:
         return _submitted(state, task.id, validated.model, replayed=False)
 
     async def task_status(request: Request) -> Response:
-        task = state.task(request.path_params["task_id"])
-        if task is None:
-            return api_error(404, "not_found", f"Task {request.path_params['task_id']} not found")
-        now = time.monotonic()
-        state.settle(task, now)
-        return JSONResponse({"code": 200, "data": task.snapshot(_origin(request), now)})
+        task_id = request.path_params["task_id"]
+        data = state.task_status(task_id, _origin(request), time.monotonic())
+        if data is None:
+            return api_error(404, "not_found", f"Task {task_id} not found")
+        return JSONResponse({"code": 200, "data": data})
 
     async def balance(request: Request) -> Response:
-        return JSONResponse(
-            {
-                "success": True,
-                "remain_balance": state.balance,
-                "used_balance": state.spent,
-                "unlimited_quota": False,
-            }
-        )
+        return JSONResponse(state.balance_answer())
 
     async def upload_image(request: Request) -> Response:
         async with request.form(max_part_size=MAX_UPLOAD_BYTES + 1) as form:
             upload = form.get("file")
             if upload is None or isinstance(upload, str):
                 return api_error(400, "invalid_request_error", "Missing the 'file' field")
-            content = await upload.read()
-            content_type = upload.content_type or ""
+            content = await upload.read(MAX_UPLOAD_BYTES + 1)  # enough to know it is too large
+            declared = upload.content_type
             filename = upload.filename or "upload"
         if len(content) > MAX_UPLOAD_BYTES:
             return api_error(413, "file_too_large", "The file is larger than 20 MB")
-        if content_type not in UPLOAD_CONTENT_TYPES:
+        content_type = image_type(content)
+        if content_type is None:
             return api_error(
                 400,
                 "unsupported_file_type",
-                f"Unsupported format {content_type!r}: use JPEG, PNG, WebP or GIF",
+                f"{filename!r} (declared {declared!r}) is not a JPEG, PNG, WebP or GIF image",
             )
-        created = int(time.time())
-        upload_id = state.store_upload(StoredUpload(filename, content_type, content, created))
+        stored = state.store_upload(filename, content_type, content)
         return JSONResponse(
             {
-                "url": f"{_origin(request)}/uploads/{upload_id}",
-                "filename": filename,
-                "content_type": content_type,
-                "bytes": len(content),
-                "created_at": created,
+                "url": f"{_origin(request)}/uploads/{stored.id}",
+                "filename": stored.filename,
+                "content_type": stored.content_type,
+                "bytes": stored.bytes,
+                "created_at": stored.created_at,
             }
         )
-
-    async def media(request: Request) -> Response:
-        task = state.task(request.path_params["task_id"])
-        if task is None or task.outcome is not Outcome.COMPLETED or not task.is_finished(time.monotonic()):
-            return Response("Not found", status_code=404, media_type="text/plain")
-        if time.time() >= task.expires_at:
-            return Response("Request has expired", status_code=403, media_type="text/plain")
-        return Response(SAMPLE_VIDEO, media_type="video/mp4")
 
     async def uploaded(request: Request) -> Response:
         stored = state.upload(request.path_params["upload_id"])
         if stored is None:
             return Response("Not found", status_code=404, media_type="text/plain")
-        return Response(stored.content, media_type=stored.content_type)
+        record, content = stored
+        return Response(content, media_type=record.content_type)
 
-    return Starlette(
-        routes=[
-            Route("/v1/videos/generations", gate(submit), methods=["POST"]),
-            Route("/v1/tasks/{task_id}", gate(task_status), methods=["GET"]),
-            Route("/v1/balance", gate(balance), methods=["GET"]),
-            Route("/balance", gate(balance), methods=["GET"]),
-            Route("/v1/uploads/images", gate(upload_image), methods=["POST"]),
-            Route("/media/{task_id}.mp4", media, methods=["GET"]),
-            Route("/uploads/{upload_id}", uploaded, methods=["GET"]),
-        ]
-    )
+    routes = [
+        Route("/v1/videos/generations", gate(submit), methods=["POST"]),
+        Route("/v1/tasks/{task_id}", gate(task_status), methods=["GET"]),
+        Route("/v1/balance", gate(balance), methods=["GET"]),
+        Route("/balance", gate(balance), methods=["GET"]),
+        Route("/v1/uploads/images", gate(upload_image), methods=["POST"]),
+        Route("/media/{task_id}.mp4", media_endpoint(state), methods=["GET"]),
+        Route("/uploads/{upload_id}", uploaded, methods=["GET"]),
+        *control_routes(state),
+    ]
+    observer = Middleware(RequestObserver, state=state, routes=routes, log=request_log)
+    return Starlette(routes=routes, middleware=[observer])
+
+
+def image_type(content: bytes) -> str | None:
+    """The format the file's leading bytes show; the declared content type is not trusted."""
+    if content.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if content.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if content.startswith((b"GIF87a", b"GIF89a")):
+        return "image/gif"
+    if content[:4] == b"RIFF" and content[8:12] == b"WEBP":
+        return "image/webp"
+    return None
 
 
 def _submitted(state: SimulatorState, task_id: str, model: str, *, replayed: bool) -> JSONResponse:

@@ -21,7 +21,7 @@ class Outcome(str, Enum):
 
 
 class Fault(str, Enum):
-    """A failure injected into an API call (never into media downloads)."""
+    """A failure injected into an API call; media downloads have their own knobs (``media_*``)."""
 
     HTTP_500 = "500"  # answered before anything is processed
     HTTP_502 = "502"
@@ -58,6 +58,21 @@ class SimulatorConfig:
     default_outcome: Outcome = Outcome.COMPLETED
     #: Seconds a result URL stays valid after completion; 0 or less gives already-expired URLs.
     result_url_ttl: float = 86_400
+    #: Whether a status read of a completed task whose URL expired signs a fresh one (now + ttl),
+    #: as re-reading the task would on an API that re-signs; False keeps the expired URL.
+    renew_expired_urls: bool = False
+    #: ``/v1/balance`` reports ``-1`` and ``unlimited_quota: true``, and submits never get 402.
+    unlimited_quota: bool = False
+    #: Size of every result video; None serves the bundled 4.5 KB sample. Larger files start with
+    #: the sample (a real ``ftyp`` box) and go on with filler that depends on (task id, offset).
+    media_bytes: int | None = None
+    media_content_type: str = "video/mp4"
+    #: The next ``media_errors_remaining`` media requests get 503 (each one counts down).
+    media_errors_remaining: int = 0
+    #: The next ``media_drops_remaining`` media answers longer than ``media_drop_after_bytes``
+    #: lose their connection after that many body bytes (each one counts down).
+    media_drop_after_bytes: int | None = None
+    media_drops_remaining: int = 0
     #: Share of API calls that get a fault from ``faults``, chosen at random (seeded by ``seed``).
     fault_rate: float = 0.0
     faults: tuple[Fault, ...] = field(default_factory=lambda: ALL_FAULTS)

@@ -11,11 +11,13 @@ from typing import TYPE_CHECKING
 
 import uvicorn
 
-from airflow_provider_apimart.testing.app import DroppedConnection, build_app
+from airflow_provider_apimart.testing.app import build_app
 from airflow_provider_apimart.testing.config import SimulatorConfig
+from airflow_provider_apimart.testing.media import DroppedConnection
 from airflow_provider_apimart.testing.state import SimulatorState
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from types import TracebackType
 
 #: Seconds an idle keep-alive connection stays open: longer than any sane poll interval, so
@@ -44,15 +46,23 @@ class ApimartSimulator:
     :param config: scenario knobs; also reachable, and changeable, as ``simulator.config``.
     :param host: the address to bind; loopback only, by design.
     :param port: 0 (default) lets the OS choose a free port.
+    :param request_log: called with one line per request, from the server's thread (the CLI's
+        ``--log-requests`` passes ``print``); the line never holds the key or a query string.
     """
 
     def __init__(
-        self, config: SimulatorConfig | None = None, *, host: str = "127.0.0.1", port: int = 0
+        self,
+        config: SimulatorConfig | None = None,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        request_log: Callable[[str], None] | None = None,
     ) -> None:
         self.config = config or SimulatorConfig()
         self.state = SimulatorState(self.config)
         self._host = host
         self._requested_port = port
+        self._request_log = request_log
         self._socket: socket.socket | None = None
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
@@ -80,7 +90,7 @@ class ApimartSimulator:
         return {f"AIRFLOW_CONN_{conn_id.upper()}": self.connection_json()}
 
     def reset(self) -> None:
-        """Forget every task, request, payment and upload (the configuration stays)."""
+        """Forget every task, request, payment, upload and ``set_balance`` (the configuration stays)."""
         self.state.reset()
 
     def start(self) -> ApimartSimulator:
@@ -93,7 +103,7 @@ class ApimartSimulator:
         self._socket = listener
         logging.getLogger("uvicorn.error").addFilter(_HideSimulatedDrops())
         config = uvicorn.Config(
-            build_app(self.state),
+            build_app(self.state, self._request_log),
             log_level="warning",
             access_log=False,
             lifespan="off",

@@ -6,120 +6,24 @@ goes through one lock; the record methods return copies.
 
 from __future__ import annotations
 
+import hashlib
 import json
-import math
 import secrets
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from typing import Any
 
 from airflow_provider_apimart.testing.config import Outcome, SimulatorConfig
-
-_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-
-#: Progress milestones as shares of the render time: submitted, then pending, then processing.
-SUBMITTED_UNTIL = 0.05
-PENDING_UNTIL = 0.2
-
-
-def new_task_id() -> str:
-    """``task_`` plus 26 Crockford base32 characters, the shape of the API's ULID ids."""
-    return "task_" + "".join(secrets.choice(_CROCKFORD) for _ in range(26))
-
-
-@dataclass(frozen=True)
-class RecordedRequest:
-    """One request as the simulator saw it, with the Authorization header left out."""
-
-    method: str
-    path: str
-    headers: dict[str, str]
-    body: Any
-    at: float
-
-
-@dataclass(frozen=True)
-class PaidSubmission:
-    """A submit that created and billed a job (replays of an Idempotency-Key are not listed)."""
-
-    task_id: str
-    model: str
-    cost: float
-    idempotency_key: str | None
-
-
-@dataclass
-class SimulatedTask:
-    id: str
-    model: str
-    body: dict[str, Any]
-    outcome: Outcome
-    cost: float
-    created: float  # wall clock, unix seconds
-    started: float  # monotonic, for the render clock
-    render_seconds: float
-    estimated_time: int
-    result_url_ttl: float
-
-    def snapshot(self, media_base_url: str, now_monotonic: float) -> dict[str, Any]:
-        """The task-status ``data`` object as the documented endpoint returns it now."""
-        elapsed = now_monotonic - self.started
-        share = elapsed / self.render_seconds if self.render_seconds > 0 else 1.0
-        data: dict[str, Any] = {
-            "id": self.id,
-            "created": int(self.created),
-            "estimated_time": self.estimated_time,
-        }
-        if share < 1.0:
-            status = (
-                "submitted"
-                if share < SUBMITTED_UNTIL
-                else "pending"
-                if share < PENDING_UNTIL
-                else "processing"
-            )
-            return {**data, "status": status, "progress": int(share * 100)}
-        completed = self.created + self.render_seconds
-        finished = {
-            **data,
-            "progress": 100,
-            "completed": int(completed),
-            "actual_time": math.ceil(self.render_seconds),
-        }
-        if self.outcome is Outcome.COMPLETED:
-            video = {"url": [f"{media_base_url}/media/{self.id}.mp4"], "expires_at": int(self.expires_at)}
-            return {**finished, "status": "completed", "cost": self.cost, "result": {"videos": [video]}}
-        if self.outcome is Outcome.CANCELLED:
-            return {**finished, "status": "cancelled", "cost": 0}
-        message = (
-            "The request was rejected by content moderation: "
-            "the prompt or an input image breaks the usage policy"
-            if self.outcome is Outcome.MODERATED
-            else "Upstream generation failed: the model could not render this request"
-        )
-        return {
-            **finished,
-            "status": "failed",
-            "cost": 0,
-            "error": {"message": message, "code": "task_failed"},
-        }
-
-    @property
-    def expires_at(self) -> float:
-        return self.created + self.render_seconds + self.result_url_ttl
-
-    def is_finished(self, now_monotonic: float) -> bool:
-        return now_monotonic - self.started >= self.render_seconds
-
-
-@dataclass(frozen=True)
-class StoredUpload:
-    filename: str
-    content_type: str
-    content: bytes
-    created_at: int
+from airflow_provider_apimart.testing.records import (
+    MediaRequest,
+    PaidSubmission,
+    RecordedRequest,
+    Replay,
+    UploadedFile,
+)
+from airflow_provider_apimart.testing.tasks import SimulatedTask, new_task_id
 
 
 @dataclass
@@ -130,26 +34,56 @@ class SimulatorState:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _tasks: dict[str, SimulatedTask] = field(default_factory=dict)
     _requests: list[RecordedRequest] = field(default_factory=list)
+    _media: list[MediaRequest] = field(default_factory=list)
+    _counts: Counter[str] = field(default_factory=Counter)
     _paid: list[PaidSubmission] = field(default_factory=list)
+    _replays: list[Replay] = field(default_factory=list)
     _idempotency: dict[str, tuple[str, str]] = field(default_factory=dict)  # key -> (fingerprint, task id)
-    _uploads: dict[str, StoredUpload] = field(default_factory=dict)
+    _uploads: dict[str, tuple[UploadedFile, bytes]] = field(default_factory=dict)
     _recent_calls: deque[float] = field(default_factory=deque)
     _spent: float = 0.0
+    #: Added to ``config.balance`` by ``set_balance``, so the configured start stays untouched.
+    _balance_shift: float = 0.0
 
     # ------------------------------------------------------------------ reading, for tests
 
     @property
     def requests(self) -> list[RecordedRequest]:
+        """Every API request (``/v1`` and ``/balance``), faulted or refused ones included."""
         with self._lock:
             return list(self._requests)
+
+    @property
+    def media_requests(self) -> list[MediaRequest]:
+        with self._lock:
+            return list(self._media)
 
     @property
     def paid_submissions(self) -> list[PaidSubmission]:
         with self._lock:
             return list(self._paid)
 
+    @property
+    def replays(self) -> list[Replay]:
+        with self._lock:
+            return list(self._replays)
+
+    @property
+    def uploads(self) -> list[UploadedFile]:
+        with self._lock:
+            return [record for record, _ in self._uploads.values()]
+
     def requests_to(self, method: str, path_prefix: str) -> list[RecordedRequest]:
         return [r for r in self.requests if r.method == method and r.path.startswith(path_prefix)]
+
+    def media_gets(self) -> list[MediaRequest]:
+        """Media GETs (HEADs left out): one per download attempt, resumes included."""
+        return [r for r in self.media_requests if r.method == "GET"]
+
+    def request_counts(self) -> dict[str, int]:
+        """Requests by ``"<METHOD> <route>"``, e.g. ``"GET /v1/tasks/{task_id}"``; control calls excluded."""
+        with self._lock:
+            return dict(self._counts)
 
     def paid_count(self, idempotency_key: str | None = None) -> int:
         """Jobs paid for in all, or under one Idempotency-Key."""
@@ -158,33 +92,88 @@ class SimulatorState:
             len(paid) if idempotency_key is None else sum(p.idempotency_key == idempotency_key for p in paid)
         )
 
+    def replay_count(self, idempotency_key: str | None = None) -> int:
+        """Submits answered with an existing task, in all or under one Idempotency-Key."""
+        replays = self.replays
+        return (
+            len(replays)
+            if idempotency_key is None
+            else sum(r.idempotency_key == idempotency_key for r in replays)
+        )
+
     @property
     def balance(self) -> float:
         with self._lock:
-            return round(self.config.balance - self._spent, 6)
+            return round(self._remaining(), 6)
 
     @property
     def spent(self) -> float:
         with self._lock:
             return round(self._spent, 6)
 
+    def balance_answer(self) -> dict[str, Any]:
+        """The ``/v1/balance`` body; an unlimited quota reports ``-1`` as the API does."""
+        with self._lock:
+            unlimited = self.config.unlimited_quota
+            return {
+                "success": True,
+                "remain_balance": -1 if unlimited else round(self._remaining(), 6),
+                "used_balance": round(self._spent, 6),
+                "unlimited_quota": unlimited,
+            }
+
     def task(self, task_id: str) -> SimulatedTask | None:
         with self._lock:
             return self._tasks.get(task_id)
 
+    # ------------------------------------------------------------------ steering, for tests
+
     def reset(self) -> None:
-        """Forget every task, request, payment and upload; the configuration stays."""
+        """Forget every task, request, payment, upload and ``set_balance``; the configuration stays."""
         with self._lock:
-            for collection in (self._tasks, self._requests, self._paid, self._idempotency, self._uploads):
+            for collection in (
+                self._tasks,
+                self._requests,
+                self._media,
+                self._counts,
+                self._paid,
+                self._replays,
+                self._idempotency,
+                self._uploads,
+            ):
                 collection.clear()
             self._recent_calls.clear()
-            self._spent = 0.0
+            self._spent = self._balance_shift = 0.0
+
+    def set_balance(self, amount: float) -> None:
+        """Make the remaining balance exactly ``amount`` (spending so far stays on record)."""
+        with self._lock:
+            self._balance_shift += amount - self._remaining()
+
+    def expire_media(self, task_id: str | None = None) -> None:
+        """End the validity of one task's current result URL, or of every task's, now.
+
+        :raises KeyError: no task has this id.
+        """
+        now = time.time()
+        with self._lock:
+            tasks = self._tasks.values() if task_id is None else [self._tasks[task_id]]
+            for task in tasks:
+                task.expires_at = min(task.expires_at, now)
 
     # ------------------------------------------------------------------ writing, for the server
 
     def record(self, request: RecordedRequest) -> None:
         with self._lock:
             self._requests.append(request)
+
+    def record_media(self, request: MediaRequest) -> None:
+        with self._lock:
+            self._media.append(request)
+
+    def count(self, route: str) -> None:
+        with self._lock:
+            self._counts[route] += 1
 
     def over_rate_limit(self, now_monotonic: float) -> bool:
         """Count one API call; True when it is over ``rate_limit_per_second``."""
@@ -198,7 +187,10 @@ class SimulatorState:
             return False
 
     def replayed_task(self, idempotency_key: str, body: dict[str, Any]) -> SimulatedTask | None:
-        """The task made earlier under this key with this body; ValueError for another body."""
+        """The task made earlier under this key with this body, counted as a replay.
+
+        :raises ValueError: the key was used with another body.
+        """
         with self._lock:
             seen = self._idempotency.get(idempotency_key)
             if seen is None:
@@ -206,6 +198,7 @@ class SimulatorState:
             fingerprint, task_id = seen
             if fingerprint != _fingerprint(body):
                 raise ValueError(idempotency_key)
+            self._replays.append(Replay(task_id, idempotency_key))
             return self._tasks[task_id]
 
     def create_paid_task(
@@ -214,7 +207,7 @@ class SimulatorState:
         """Charge and create a job; None when the balance cannot pay for it."""
         config = self.config
         with self._lock:
-            if config.balance - self._spent < config.cost_per_video:
+            if not config.unlimited_quota and self._remaining() < config.cost_per_video:
                 return None
             task = SimulatedTask(
                 id=new_task_id(),
@@ -226,8 +219,8 @@ class SimulatorState:
                 started=time.monotonic(),
                 render_seconds=config.render_seconds,
                 estimated_time=config.estimated_time,
-                result_url_ttl=config.result_url_ttl,
             )
+            task.sign(task.created + config.render_seconds + config.result_url_ttl)
             self._tasks[task.id] = task
             self._spent += task.cost
             self._paid.append(PaidSubmission(task.id, model, task.cost, idempotency_key))
@@ -235,22 +228,77 @@ class SimulatorState:
                 self._idempotency[idempotency_key] = (_fingerprint(body), task.id)
             return task
 
-    def settle(self, task: SimulatedTask, now_monotonic: float) -> None:
-        """Refund a finished render that failed or was cancelled (the API reports cost 0)."""
-        with self._lock:
-            if task.outcome is not Outcome.COMPLETED and task.is_finished(now_monotonic) and task.cost:
-                self._spent -= task.cost
-                task.cost = 0.0
+    def task_status(self, task_id: str, media_base_url: str, now_monotonic: float) -> dict[str, Any] | None:
+        """The status ``data`` of a task, None if unknown.
 
-    def store_upload(self, upload: StoredUpload) -> str:
-        upload_id = secrets.token_hex(8)
+        Reading a finished task settles it: a failed or cancelled render is refunded (the API
+        reports cost 0), and with ``renew_expired_urls`` an expired result URL is re-signed.
+        """
         with self._lock:
-            self._uploads[upload_id] = upload
-        return upload_id
+            task = self._tasks.get(task_id)
+            if task is None:
+                return None
+            if task.is_finished(now_monotonic):
+                now = time.time()
+                if task.outcome is not Outcome.COMPLETED and task.cost:
+                    self._spent -= task.cost
+                    task.cost = 0.0
+                elif (
+                    task.outcome is Outcome.COMPLETED
+                    and self.config.renew_expired_urls
+                    and now >= task.expires_at
+                ):
+                    task.sign(now + self.config.result_url_ttl)
+            return task.snapshot(media_base_url, now_monotonic)
 
-    def upload(self, upload_id: str) -> StoredUpload | None:
+    def media_status(self, task_id: str, token: str | None, now_monotonic: float) -> int:
+        """200 when ``token`` opens the task's video now; 404 without a finished video; 403 when
+        the token is not the current one or its URL expired."""
+        with self._lock:
+            task = self._tasks.get(task_id)
+            if task is None or not task.has_video(now_monotonic):
+                return 404
+            if token != task.media_token or time.time() >= task.expires_at:
+                return 403
+            return 200
+
+    def take_media_error(self) -> bool:
+        """Spend one of ``media_errors_remaining``; True when this media request gets a 503."""
+        with self._lock:
+            if self.config.media_errors_remaining <= 0:
+                return False
+            self.config.media_errors_remaining -= 1
+            return True
+
+    def take_media_drop(self, body_bytes: int) -> int | None:
+        """Spend one of ``media_drops_remaining`` on an answer long enough to be cut; the cut-off."""
+        with self._lock:
+            drop_after = self.config.media_drop_after_bytes
+            if self.config.media_drops_remaining <= 0 or drop_after is None or drop_after >= body_bytes:
+                return None
+            self.config.media_drops_remaining -= 1
+            return drop_after
+
+    def store_upload(self, filename: str, content_type: str, content: bytes) -> UploadedFile:
+        record = UploadedFile(
+            id=secrets.token_hex(8),
+            filename=filename,
+            content_type=content_type,
+            bytes=len(content),
+            sha256=hashlib.sha256(content).hexdigest(),
+            created_at=int(time.time()),
+        )
+        with self._lock:
+            self._uploads[record.id] = (record, content)
+        return record
+
+    def upload(self, upload_id: str) -> tuple[UploadedFile, bytes] | None:
         with self._lock:
             return self._uploads.get(upload_id)
+
+    def _remaining(self) -> float:
+        """The balance left; call with the lock held."""
+        return self.config.balance + self._balance_shift - self._spent
 
 
 def _fingerprint(body: dict[str, Any]) -> str:
