@@ -13,11 +13,18 @@ from importlib.metadata import PackageNotFoundError, version
 from airflow_provider_apimart import _release_tuple
 
 try:
-    from airflow.sdk.exceptions import AirflowException, AirflowFailException
+    from airflow.sdk.exceptions import (
+        AirflowException,
+        AirflowFailException,
+        AirflowNotFoundException,
+        AirflowSkipException,
+    )
 except ImportError:  # pragma: no cover - Airflow 3.1
     from airflow.exceptions import (  # type: ignore[no-redef,attr-defined,unused-ignore]
         AirflowException,
         AirflowFailException,
+        AirflowNotFoundException,
+        AirflowSkipException,
     )
 try:
     from airflow.sdk import conf
@@ -44,5 +51,7 @@ __all__ = [
     "AIRFLOW_V_3_3_PLUS",
     "AirflowException",
     "AirflowFailException",
+    "AirflowNotFoundException",
+    "AirflowSkipException",
     "conf",
 ]

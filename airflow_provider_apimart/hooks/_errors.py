@@ -1,6 +1,6 @@
 """Read an APIMart answer: the JSON payload on success, a typed exception on any error.
 
-The error body format is undocumented (API-NOTES §5.2), so it is read defensively:
+The error body format is undocumented (docs/api-behaviour.md, "Errors"), so it is read defensively:
 ``error.{message,type,code}``, then a flat ``message``/``type``/``code``, then the raw text, cut short.
 """
 
@@ -51,7 +51,7 @@ def read_payload(response: httpx.Response, call: Call) -> Any:
         ) from None
     body_code = payload.get("code") if isinstance(payload, dict) else None
     if body_code is not None and str(body_code) != "200":
-        # HTTP 200 carrying a failure code: an error all the same (API-NOTES §5.3).
+        # HTTP 200 carrying a failure code: an error all the same (docs/api-behaviour.md, "Errors").
         raise _api_error(
             payload, call, class_status=_status_like(body_code), http_status=response.status_code
         )

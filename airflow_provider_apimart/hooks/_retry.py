@@ -8,6 +8,7 @@ A submit without an Idempotency-Key is retried only where no job can have been c
 from __future__ import annotations
 
 import asyncio
+import random
 import time
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -18,7 +19,6 @@ from tenacity import (
     Retrying,
     retry_if_exception,
     stop_after_attempt,
-    wait_exponential_jitter,
 )
 
 from airflow_provider_apimart.exceptions import (
@@ -30,6 +30,8 @@ from airflow_provider_apimart.exceptions import (
 #: First backoff wait and its ceiling, in seconds, when the API gives no Retry-After.
 BACKOFF_INITIAL = 1.0
 BACKOFF_MAX = 30.0
+#: Up to this many seconds are added at random to each wait, so many callers do not retry in step.
+BACKOFF_JITTER = 1.0
 #: A Retry-After longer than this is not waited out inside one call: the error is raised with
 #: ``retry_after`` set, and Airflow's own retry (or the trigger's loop) takes over.
 MAX_RETRY_AFTER = 120.0
@@ -57,8 +59,22 @@ def created_nothing(error: BaseException) -> bool:
     return isinstance(error, ApimartRateLimitError)
 
 
-def _retry_after(error: BaseException | None) -> float | None:
+def retry_after_of(error: BaseException | None) -> float | None:
+    """The wait the API asked for with Retry-After, if this error carries one."""
     return error.retry_after if isinstance(error, ApimartTransientAPIError) else None
+
+
+def backoff_delay(failures: int, retry_after: float | None = None) -> float:
+    """Seconds to wait after ``failures`` failures in a row: the API's Retry-After when it sent
+    one, else a jittered exponential wait (1, 2, 4, ... capped at 30 s).
+
+    The one backoff policy of the provider: the hook's retries of a call and the pollers' retries
+    of a status read both use it.
+    """
+    if retry_after is not None:
+        return retry_after
+    exponential = BACKOFF_INITIAL * 2.0 ** max(0, failures - 1)
+    return min(BACKOFF_MAX, exponential + random.uniform(0, BACKOFF_JITTER))  # noqa: S311
 
 
 class WarningLogger(Protocol):
@@ -75,16 +91,14 @@ class RetryPolicy:
     logger: WarningLogger
 
     def _options(self, replay_safe: bool) -> dict[str, object]:
-        backoff = wait_exponential_jitter(initial=BACKOFF_INITIAL, max=BACKOFF_MAX)
-
         def wait(state: RetryCallState) -> float:
-            retry_after = _retry_after(state.outcome.exception() if state.outcome else None)
-            return retry_after if retry_after is not None else backoff(state)
+            error = state.outcome.exception() if state.outcome else None
+            return backoff_delay(state.attempt_number, retry_after_of(error))
 
         out_of_attempts = stop_after_attempt(self.max_retries + 1)
 
         def stop(state: RetryCallState) -> bool:
-            retry_after = _retry_after(state.outcome.exception() if state.outcome else None)
+            retry_after = retry_after_of(state.outcome.exception() if state.outcome else None)
             return out_of_attempts(state) or (retry_after is not None and retry_after > MAX_RETRY_AFTER)
 
         def log_retry(state: RetryCallState) -> None:

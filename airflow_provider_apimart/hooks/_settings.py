@@ -46,6 +46,8 @@ class ClientSettings:
     api_key: str = field(repr=False)
     timeout: float = DEFAULT_TIMEOUT
     max_retries: int = DEFAULT_MAX_RETRIES
+    #: The host had no scheme and https:// was assumed; a TLS failure then means "wrong scheme".
+    scheme_assumed: bool = False
 
     @property
     def httpx_timeout(self) -> httpx.Timeout:
@@ -68,7 +70,7 @@ class BearerAuth(httpx.Auth):
 
 @cache
 def shared_ssl_context() -> ssl.SSLContext:
-    """One SSL context per process: each new one costs ~40 ms of CPU and ~700 KB (PERFORMANCE.md)."""
+    """One SSL context per process: each new one costs ~40 ms of CPU and ~700 KB (docs/performance.md)."""
     return httpx.create_ssl_context()
 
 
@@ -91,6 +93,7 @@ def settings_from_connection(
         conn_id=conn.conn_id,
         base_url=base_url_from(conn.host, conn.port, conn_id=conn.conn_id),
         api_key=conn.password,
+        scheme_assumed=bool(conn.host and conn.host.strip()) and "://" not in str(conn.host),
         timeout=DEFAULT_TIMEOUT if extras.timeout is None else extras.timeout,
         max_retries=DEFAULT_MAX_RETRIES if extras.max_retries is None else extras.max_retries,
     )

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any, TypeVar
+import ssl
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -32,6 +33,7 @@ from airflow_provider_apimart.hooks._settings import (
 from airflow_provider_apimart.models.base import VideoGenerationRequest
 from airflow_provider_apimart.models.requests import build_request
 from airflow_provider_apimart.models.responses import Balance, SubmitResponse, TaskStatus
+from airflow_provider_apimart.version_compat import AirflowNotFoundException
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -44,7 +46,17 @@ BALANCE_PATH = "/v1/balance"
 #: What APIMart's own client accepts as an Idempotency-Key: 1-191 visible ASCII characters.
 IDEMPOTENCY_KEY_PATTERN = re.compile(r"[\x21-\x7e]{1,191}")
 
+#: The answer header with which APIMart marks a submit it answered from an earlier job's key.
+REPLAYED_HEADER = "Idempotency-Replayed"
+
 ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+class Answer(NamedTuple):
+    """A successful answer: its JSON payload and its headers."""
+
+    payload: Any
+    headers: httpx.Headers
 
 
 class ApimartHook(BaseHook):
@@ -94,14 +106,28 @@ class ApimartHook(BaseHook):
     def get_settings(self) -> ClientSettings:
         """The connection's settings, looked up once per hook."""
         if self._settings is None:
-            self._settings = self._settings_from(self.get_connection(self.apimart_conn_id))
+            try:
+                conn = self.get_connection(self.apimart_conn_id)
+            except AirflowNotFoundException:
+                raise self._missing_connection() from None
+            self._settings = self._settings_from(conn)
         return self._settings
 
     async def aget_settings(self) -> ClientSettings:
         """Like :meth:`get_settings`, with the async lookup that is safe in the triggerer."""
         if self._settings is None:
-            self._settings = self._settings_from(await self.aget_connection(self.apimart_conn_id))
+            try:
+                conn = await self.aget_connection(self.apimart_conn_id)
+            except AirflowNotFoundException:
+                raise self._missing_connection() from None
+            self._settings = self._settings_from(conn)
         return self._settings
+
+    def _missing_connection(self) -> ApimartConfigurationError:
+        return ApimartConfigurationError(
+            f"Connection {self.apimart_conn_id!r} does not exist: create it (type APIMart, the API key "
+            f"in its password) or set AIRFLOW_CONN_{self.apimart_conn_id.upper()}."
+        )
 
     def _settings_from(self, conn: Any) -> ClientSettings:
         return settings_from_connection(conn, timeout=self._timeout, max_retries=self._max_retries)
@@ -158,8 +184,8 @@ class ApimartHook(BaseHook):
 
     # ------------------------------------------------------------------ one call, with retries
 
-    def _retry_policy(self, settings: ClientSettings) -> RetryPolicy:
-        return RetryPolicy(max_retries=settings.max_retries, logger=self.log)
+    def _retry_policy(self, settings: ClientSettings, *, retry: bool) -> RetryPolicy:
+        return RetryPolicy(max_retries=settings.max_retries if retry else 0, logger=self.log)
 
     def _request(
         self,
@@ -169,30 +195,31 @@ class ApimartHook(BaseHook):
         json: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
         replay_safe: bool = True,
-    ) -> Any:
+        retry: bool = True,
+    ) -> Answer:
         client = self.get_conn()
         settings = self.get_settings()
         call = Call(method, path, settings.api_key)
-        for attempt in self._retry_policy(settings).sync(replay_safe=replay_safe):
+        for attempt in self._retry_policy(settings, retry=retry).sync(replay_safe=replay_safe):
             with attempt:
                 try:
                     response = client.request(method, path, json=json, headers=headers)
                 except httpx.TransportError as error:
                     raise _transport_failure(error, call, settings) from error
-                return read_payload(response, call)
+                return Answer(read_payload(response, call), response.headers)
         raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover
 
-    async def _arequest(self, method: str, path: str) -> Any:
+    async def _arequest(self, method: str, path: str, *, retry: bool = True) -> Answer:
         client = await self.aget_conn()
         settings = await self.aget_settings()
         call = Call(method, path, settings.api_key)
-        async for attempt in self._retry_policy(settings).asynchronous(replay_safe=True):
+        async for attempt in self._retry_policy(settings, retry=retry).asynchronous(replay_safe=True):
             with attempt:
                 try:
                     response = await client.request(method, path)
                 except httpx.TransportError as error:
                     raise _transport_failure(error, call, settings) from error
-                return read_payload(response, call)
+                return Answer(read_payload(response, call), response.headers)
         raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover
 
     # ------------------------------------------------------------------ the API
@@ -210,6 +237,9 @@ class ApimartHook(BaseHook):
         the ``Idempotency-Key`` header) a lost answer is retried safely; without one, the POST is
         retried only where no job can have been created, and an answer lost after sending raises
         :class:`ApimartSubmitOutcomeUnknownError` rather than risk paying twice.
+
+        ``replayed`` on the answer is True when APIMart says (``Idempotency-Replayed: true``)
+        that it answered from an earlier job made under the same key: no new job, no new charge.
         """
         validated = request if isinstance(request, VideoGenerationRequest) else build_request(request)
         headers = {}
@@ -221,7 +251,7 @@ class ApimartHook(BaseHook):
                 )
             headers["Idempotency-Key"] = idempotency_key
         try:
-            payload = self._request(
+            answer = self._request(
                 "POST", SUBMIT_PATH, json=validated.to_body(), headers=headers, replay_safe=bool(headers)
             )
         except (ApimartConnectionError, ApimartAPIError) as error:
@@ -232,28 +262,41 @@ class ApimartHook(BaseHook):
                     "running again. Pass an idempotency_key to make such retries safe."
                 ) from error
             raise
-        submitted = _parse(SubmitResponse, payload, what="submit answer")
-        self.log.info(
-            "Submitted a %s job to APIMart: remote task %s (status %s).",
-            validated.model,
-            submitted.task_id,
-            submitted.status or "unknown",
+        replayed = answer.headers.get(REPLAYED_HEADER, "").strip().lower() == "true"
+        submitted = _parse(SubmitResponse, answer.payload, what="submit answer").model_copy(
+            update={"replayed": replayed}
         )
+        if replayed:
+            self.log.info(
+                "APIMart returned the %s job this task already submitted: remote task %s, no new charge.",
+                validated.model,
+                submitted.task_id,
+            )
+        else:
+            self.log.info(
+                "Submitted a %s job to APIMart: remote task %s (status %s).",
+                validated.model,
+                submitted.task_id,
+                submitted.status or "unknown",
+            )
         return submitted
 
-    def get_task(self, remote_task_id: str) -> TaskStatus:
-        """The current status of a remote task (not billable)."""
-        payload = self._request("GET", _task_path(remote_task_id))
-        return _parse_task(payload)
+    def get_task(self, remote_task_id: str, *, retry: bool = True) -> TaskStatus:
+        """The current status of a remote task (not billable).
 
-    async def aget_task(self, remote_task_id: str) -> TaskStatus:
+        ``retry=False`` makes one attempt: a poller that keeps its own count of failed polls.
+        """
+        answer = self._request("GET", _task_path(remote_task_id), retry=retry)
+        return _parse_task(answer.payload)
+
+    async def aget_task(self, remote_task_id: str, *, retry: bool = True) -> TaskStatus:
         """Async :meth:`get_task`, for triggers."""
-        payload = await self._arequest("GET", _task_path(remote_task_id))
-        return _parse_task(payload)
+        answer = await self._arequest("GET", _task_path(remote_task_id), retry=retry)
+        return _parse_task(answer.payload)
 
     def get_balance(self) -> Balance:
         """The API key's balance (not billable). A ``success: false`` answer raises."""
-        payload = self._request("GET", BALANCE_PATH)
+        payload = self._request("GET", BALANCE_PATH).payload
         body = (
             payload.get("data")
             if isinstance(payload, dict) and isinstance(payload.get("data"), dict)
@@ -301,6 +344,14 @@ def _transport_failure(error: httpx.TransportError, call: Call, settings: Client
         return ApimartConfigurationError(
             f"Connection {settings.conn_id!r}: base URL {settings.base_url!r} is not usable ({error})."
         )
+    if settings.scheme_assumed and _is_tls_failure(error):
+        # "127.0.0.1:8090" became https://127.0.0.1:8090, and a plain-HTTP server answered: no
+        # retry can fix that, and "[SSL: WRONG_VERSION_NUMBER]" alone does not say why.
+        return ApimartConfigurationError(
+            f"Connection {settings.conn_id!r}: its host has no scheme, so https:// was assumed "
+            f"({settings.base_url}), and the TLS handshake failed ({call.redact(str(error))}). "
+            "Write the scheme in the host, e.g. http://127.0.0.1:8089 for a local simulator."
+        )
     # Connect-phase failures mean the request never left this machine.
     never_sent = isinstance(error, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
     detail = call.redact(str(error)) or type(error).__name__
@@ -314,6 +365,15 @@ def _transport_failure(error: httpx.TransportError, call: Call, settings: Client
             f"sent ({type(error).__name__}: {detail})"
         )
     return ApimartConnectionError(message, request_sent=not never_sent)
+
+
+def _is_tls_failure(error: httpx.TransportError) -> bool:
+    cause: BaseException | None = error
+    while cause is not None:
+        if isinstance(cause, ssl.SSLError):
+            return True
+        cause = cause.__cause__ or cause.__context__
+    return "SSL" in str(error)
 
 
 def _outcome_unknown(error: ApimartConnectionError | ApimartAPIError) -> bool:

@@ -1,4 +1,5 @@
-"""What the API answers, read tolerantly: the docs disagree on several shapes (API-NOTES §3, §9).
+"""What the API answers, read tolerantly: the docs disagree on several shapes
+(docs/api-behaviour.md, "Where the model pages disagree").
 
 Only what the provider cannot work without is required (a task id; a status). Every model
 keeps fields it does not know (``extra="allow"``) so nothing the API adds is lost.
@@ -85,6 +86,9 @@ class SubmitResponse(_Lenient):
 
     code: int | str | None = None
     data: Annotated[list[SubmittedTaskEntry], Field(min_length=1)] | SubmittedTaskObject
+    #: Set by the hook from the ``Idempotency-Replayed`` answer header, never from the body:
+    #: True means APIMart answered with the job an earlier submit under the same key made.
+    replayed: bool = False
 
     @property
     def task_id(self) -> str:
@@ -127,7 +131,7 @@ class FailureKind(str, Enum):
 
 
 # The API documents one failure code ("task_failed") and puts the cause in the message, so the
-# message is read for the causes the docs name (API-NOTES §3.2): moderation and invalid input.
+# message is read for the causes the task-status page names: moderation and invalid input.
 _MODERATION_WORDS = ("moderation", "content policy", "content_policy", "sensitive", "inappropriate", "safety")
 _INVALID_INPUT_WORDS = ("invalid", "must be one of", "not supported", "unsupported")
 
