@@ -18,7 +18,8 @@ or could pay twice. Everything else may succeed on an Airflow retry.
         │       └── ApimartPermissionDeniedError  403
         ├── ApimartAPIError                    the API answered with an error (also base of the
         │   │                                  ApimartRejectedError family above)
-        │   ├── ApimartNotFoundError           404, e.g. a task id the API does not know
+        │   ├── ApimartNotFoundError           404, e.g. a task id the API does not know (a retry
+        │   │                                  submits afresh)
         │   └── ApimartTransientAPIError       still failing after the hook's own retries
         │       ├── ApimartRateLimitError      429 (``retry_after`` when the API sent one)
         │       └── ApimartServerError         408 and 5xx
@@ -29,8 +30,16 @@ or could pay twice. Everything else may succeed on an Airflow retry.
         │   └── ApimartTaskRejectedError [fail] failed for content moderation or invalid input
         ├── ApimartTaskCancelledError   [fail] the task was cancelled on APIMart's side
         ├── ApimartTaskTimeoutError            not finished before ``timeout``; may still render
-        └── ApimartTaskWaitError               waiting broke off (API unreachable, task unknown,
-                                               an unexpected trigger event)
+        └── ApimartTaskWaitError               waiting broke off (status reads kept failing, or an
+                                               unexpected trigger event); the render may go on
+
+    UserWarning
+    └── ApimartRequestWarning                  a request sent as asked, though it looks wrong
+
+A status read that fails while a task is awaited ends the same way wherever the task waits (on
+the worker, in the triggerer, in the sensor): the error of the API's answer (401 gives
+``ApimartAuthenticationError``, 404 ``ApimartNotFoundError``, ...), or, after a streak of
+transient failures, ``ApimartTaskWaitError``.
 """
 
 from __future__ import annotations
@@ -52,6 +61,7 @@ __all__ = [
     "ApimartPermissionDeniedError",
     "ApimartRateLimitError",
     "ApimartRejectedError",
+    "ApimartRequestWarning",
     "ApimartResponseError",
     "ApimartServerError",
     "ApimartSubmitOutcomeUnknownError",
@@ -80,11 +90,17 @@ class ApimartValidationError(ApimartPermanentError):
     ``problems`` holds one ``(parameter, explanation)`` pair per broken rule.
     """
 
-    def __init__(self, model: str, problems: list[tuple[str, str]]) -> None:
+    def __init__(self, model: str, problems: list[tuple[str, str]], *, task_id: str | None = None) -> None:
         self.model = model
         self.problems = problems
+        self.task_id = task_id
         details = "; ".join(f"{parameter}: {explanation}" for parameter, explanation in problems)
-        super().__init__(f"Invalid {model} request, nothing was sent to APIMart. {details}")
+        where = f"Task {task_id!r}: i" if task_id else "I"
+        super().__init__(f"{where}nvalid {model} request, nothing was sent to APIMart. {details}")
+
+    def for_task(self, task_id: str) -> ApimartValidationError:
+        """The same error, naming the Airflow task that holds the request."""
+        return type(self)(self.model, self.problems, task_id=task_id)
 
 
 class ApimartConfigurationError(ApimartPermanentError):
@@ -208,8 +224,15 @@ class ApimartTaskTimeoutError(ApimartError):
 
 
 class ApimartTaskWaitError(ApimartError):
-    """Waiting for the task broke off: the API stayed unreachable, forgot the task, or the
-    trigger sent an event this provider does not know."""
+    """Waiting for the task broke off: too many status reads in a row failed (network, 429, 5xx,
+    unreadable answers), or the trigger sent an event this provider does not know. The render
+    may still be running; a retry reattaches to it on Airflow 3.3+."""
+
+
+class ApimartRequestWarning(UserWarning):
+    """A request the API may accept but probably should not get (a base64 image, an unknown
+    effect template, an uncommon aspect ratio). Shown once per process; filter it with
+    ``warnings.filterwarnings("ignore", category=ApimartRequestWarning)``."""
 
 
 _ERROR_CLASS_BY_STATUS: dict[int, type[ApimartAPIError]] = {

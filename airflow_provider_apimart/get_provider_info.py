@@ -29,7 +29,10 @@ def get_provider_info() -> dict[str, Any]:
         "operators": [
             {
                 "integration-name": "APIMart",
-                "python-modules": ["airflow_provider_apimart.operators.video"],
+                "python-modules": [
+                    "airflow_provider_apimart.operators.base",
+                    "airflow_provider_apimart.operators.video",
+                ],
             }
         ],
         "sensors": [
@@ -45,6 +48,23 @@ def get_provider_info() -> dict[str, Any]:
             }
         ],
         "extra-links": ["airflow_provider_apimart.links.video.ApimartVideoLink"],
+        "config": {
+            "apimart": {
+                "description": "Defaults of the APIMart operators and sensor.",
+                "options": {
+                    "first_poll_delay": {
+                        "description": "Seconds between a submit (or a deferral) and the first status "
+                        "read, plus up to 2 s of jitter. APIMart advises 5-10 s, and a trigger that fires "
+                        "within a second or two of its deferral can meet a scheduler race in Airflow 3.3 "
+                        "(apache/airflow#72716). Tests against the local simulator set it near 0.",
+                        "version_added": "0.2.0",
+                        "type": "float",
+                        "example": "5",
+                        "default": "5",
+                    },
+                },
+            }
+        },
         "hooks": [
             {
                 "integration-name": "APIMart",

@@ -6,17 +6,23 @@ imports airflow. Unit tests need no metadata database: connections come from env
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
+import shutil
 import tempfile
 from typing import TYPE_CHECKING
 
 _AIRFLOW_HOME = tempfile.mkdtemp(prefix="apimart-tests-airflow-home-")
+atexit.register(shutil.rmtree, _AIRFLOW_HOME, ignore_errors=True)
 os.environ.update(
     {
         "AIRFLOW_HOME": _AIRFLOW_HOME,
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__CORE__DAGS_FOLDER": os.path.join(os.path.dirname(__file__), "integration", "dags"),
+        # The simulator renders in a fraction of a second; the real API's 5 s settle delay would
+        # only slow the tests down (tests that prove the delay set it themselves).
+        "AIRFLOW__APIMART__FIRST_POLL_DELAY": "0",
     }
 )
 

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-import time
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseSensorOperator, PokeReturnValue
 
+from airflow_provider_apimart.exceptions import ApimartError
 from airflow_provider_apimart.hooks.apimart import ApimartHook
 from airflow_provider_apimart.links.video import ApimartVideoLink
-from airflow_provider_apimart.operators.video import finish, resume_from_event
-from airflow_provider_apimart.triggers.task import DEFAULT_POLL_INTERVAL, ApimartTaskTrigger
-from airflow_provider_apimart.version_compat import conf
+from airflow_provider_apimart.version_compat import AirflowSkipException, conf
+from airflow_provider_apimart.waiting.loops import read_status
+from airflow_provider_apimart.waiting.outcome import ApimartWaitMixin
+from airflow_provider_apimart.waiting.poller import (
+    DEFAULT_FIRST_POLL_DELAY,
+    DEFAULT_POLL_INTERVAL,
+    TaskPoller,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -19,17 +24,22 @@ if TYPE_CHECKING:
     from airflow.sdk import Context
 
 
-class ApimartTaskSensor(BaseSensorOperator):
-    """Wait until ``remote_task_id`` ends; same XComs as the operators, and it fails fast.
+class ApimartTaskSensor(ApimartWaitMixin, BaseSensorOperator):
+    """Wait until ``remote_task_id`` ends; same XComs and the same errors as the operators.
 
     ``return_value`` is the list of video URLs and ``apimart_task`` the summary. A failed task
     raises at once (moderation and invalid input without retries) instead of poking until
-    ``timeout``. Deferrable by default when ``[operators] default_deferrable`` is set.
+    ``timeout``. Deferrable (default from ``[operators] default_deferrable``), it checks once and
+    then waits in ApimartTaskTrigger; in ``poke`` mode it waits on the worker with the
+    operators' own loop (same backoff, same tolerance, :class:`ApimartTaskTimeoutError` after
+    ``timeout``); in ``reschedule`` mode each poke is one status read between reschedules, and
+    Airflow's sensor timeout applies.
 
     :param remote_task_id: the APIMart task id (templated, e.g. from an upstream XCom).
     :param apimart_conn_id: the ``apimart`` connection.
     :param poll_interval: seconds between checks (sets ``poke_interval``).
-    :param deferrable: wait in the triggerer instead of poking on a worker.
+    :param first_poll_delay: seconds before the first check after deferring or starting to wait.
+    :param deferrable: wait in the triggerer instead of on a worker.
     """
 
     template_fields: Sequence[str] = ("remote_task_id",)
@@ -42,6 +52,9 @@ class ApimartTaskSensor(BaseSensorOperator):
         remote_task_id: str,
         apimart_conn_id: str = ApimartHook.default_conn_name,
         poll_interval: float = DEFAULT_POLL_INTERVAL,
+        first_poll_delay: float = conf.getfloat(
+            "apimart", "first_poll_delay", fallback=DEFAULT_FIRST_POLL_DELAY
+        ),
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
         **kwargs: Any,
     ) -> None:
@@ -49,31 +62,33 @@ class ApimartTaskSensor(BaseSensorOperator):
         self.remote_task_id = remote_task_id
         self.apimart_conn_id = apimart_conn_id
         self.poll_interval = float(poll_interval)
+        self.first_poll_delay = float(first_poll_delay)
         self.deferrable = deferrable
+        self._poke_poller: TaskPoller | None = None
 
-    def execute(self, context: Context) -> Any:  # noqa: RET503 - defer() raises TaskDeferred
-        if not self.deferrable:
+    def wait_timeout_seconds(self) -> float:
+        return float(self.timeout)
+
+    def execute(self, context: Context) -> Any:
+        if self.reschedule and not self.deferrable:
             return super().execute(context)
-        # One check on the worker first: a task that is already over needs no trigger.
-        result = self.poke(context)
-        if isinstance(result, PokeReturnValue) and result.is_done:
-            return result.xcom_value
-        self.defer(
-            trigger=ApimartTaskTrigger(
-                remote_task_id=self.remote_task_id,
-                apimart_conn_id=self.apimart_conn_id,
-                poll_interval=self.poll_interval,
-                end_time=time.time() + float(self.timeout),
-            ),
-            method_name="execute_complete",
-        )
+        try:
+            with ApimartHook(self.apimart_conn_id) as hook:
+                return self.wait_for_task(context, hook, self.remote_task_id)
+        except ApimartError as error:
+            # What BaseSensorOperator does with a failure when the user asked for it.
+            if self.soft_fail or getattr(self, "never_fail", False):
+                raise AirflowSkipException(f"Skipping: {error}") from error
+            raise
 
     def poke(self, context: Context) -> PokeReturnValue | bool:
-        status = ApimartHook(self.apimart_conn_id).get_task(self.remote_task_id)
-        if not status.is_terminal:
-            self.log.info("APIMart task %s is %s (%s%% done).", status.id, status.status, status.progress)
-            return False
-        return PokeReturnValue(is_done=True, xcom_value=finish(self, context, status, model=None))
-
-    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> list[str]:
-        return resume_from_event(self, context, event, self.apimart_conn_id, float(self.timeout), model=None)
+        """One status read (reschedule mode): False while it runs, the URLs once completed."""
+        if self._poke_poller is None:
+            self._poke_poller = TaskPoller(self.remote_task_id, poll_interval=self.poll_interval)
+        with ApimartHook(self.apimart_conn_id) as hook:
+            step = read_status(hook, self._poke_poller, self.log)
+            if step.event is None:
+                return False
+            return PokeReturnValue(
+                is_done=True, xcom_value=self.conclude(context, hook, step.event, step.status)
+            )

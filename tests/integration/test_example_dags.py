@@ -27,6 +27,7 @@ def airflow_env(home: Path, simulator: ApimartSimulator) -> dict[str, str]:
         "AIRFLOW__CORE__DAGS_FOLDER": str(EXAMPLE_DAGS),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "APIMART_POLL_INTERVAL": "0.3",
+        "AIRFLOW__APIMART__FIRST_POLL_DELAY": "0",
         "APIMART_VIDEO_STORE": (home / "videos").as_uri(),
     }
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from airflow_provider_apimart import __version__
 from airflow_provider_apimart.version_compat import AIRFLOW_V_3_2_PLUS
 
 AIRFLOW = Path(sys.executable).parent / "airflow"
@@ -35,7 +36,7 @@ def airflow_cli(tmp_path: Path, *args: str) -> Any:
 @pytest.mark.integration
 def test_providers_list_shows_the_provider(tmp_path: Path) -> None:
     providers = {row["package_name"]: row for row in airflow_cli(tmp_path, "providers", "list")}
-    assert providers["airflow-provider-apimart"]["version"] == "0.1.0"
+    assert providers["airflow-provider-apimart"]["version"] == __version__
 
 
 @pytest.mark.integration

@@ -64,7 +64,11 @@ def test_transient_failures_leave_retries_to_airflow(error_class: type[Exception
 
 
 def test_every_public_error_is_classified() -> None:
-    public = {getattr(exceptions, name) for name in exceptions.__all__ if name.startswith("Apimart")}
+    public = {
+        value
+        for name in exceptions.__all__
+        if isinstance(value := getattr(exceptions, name), type) and issubclass(value, exceptions.ApimartError)
+    }
     abstract = {
         exceptions.ApimartError,
         exceptions.ApimartPermanentError,

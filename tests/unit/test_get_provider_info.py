@@ -9,6 +9,8 @@ from pathlib import Path
 
 import airflow
 import jsonschema
+from airflow.sdk import BaseHook, BaseOperator
+from airflow.triggers.base import BaseTrigger
 
 from airflow_provider_apimart import __version__
 from airflow_provider_apimart.get_provider_info import get_provider_info
@@ -75,9 +77,17 @@ def test_every_module_of_the_package_is_registered() -> None:
         for module in entry["python-modules"]
     }
     package = Path(__file__).parents[2] / "airflow_provider_apimart"
+    kinds = (BaseHook, BaseOperator, BaseTrigger)
     for section in ("hooks", "operators", "sensors", "triggers"):
         for path in (package / section).glob("[!_]*.py"):
-            assert f"airflow_provider_apimart.{section}.{path.stem}" in listed
+            name = f"airflow_provider_apimart.{section}.{path.stem}"
+            module = importlib.import_module(name)
+            defines = [
+                value
+                for value in vars(module).values()
+                if isinstance(value, type) and issubclass(value, kinds) and value.__module__ == name
+            ]
+            assert not defines or name in listed, f"{name} defines {defines} but is not registered"
 
 
 def test_every_listed_module_imports() -> None:

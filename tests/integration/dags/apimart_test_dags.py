@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from airflow.sdk import DAG, task
 
@@ -61,7 +62,7 @@ for deferrable in (True, False):
         def collect(*video_url_lists: list[str]) -> list[str]:
             urls = [url for urls in video_url_lists for url in urls]
             assert len(urls) == 5, urls
-            assert all(url.endswith(".mp4") for url in urls), urls
+            assert all(urlsplit(url).path.endswith(".mp4") for url in urls), urls
             return urls
 
         collect(*outputs)

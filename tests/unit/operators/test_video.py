@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 import time
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -18,8 +19,10 @@ from airflow_provider_apimart.exceptions import (
     ApimartTaskWaitError,
     ApimartValidationError,
 )
+from airflow_provider_apimart.hooks.apimart import ApimartHook
 from airflow_provider_apimart.links.video import ApimartVideoLink
 from airflow_provider_apimart.models import REQUEST_MODELS
+from airflow_provider_apimart.operators.submission import RECORD_VERSION, fingerprint
 from airflow_provider_apimart.operators.video import (
     STATE_KEY,
     ApimartBaseVideoOperator,
@@ -72,7 +75,9 @@ def test_each_operator_takes_exactly_its_models_documented_parameters(
     assert REQUEST_MODELS[operator_class.request_model.MODEL_NAME] is operator_class.request_model
 
 
-def test_literal_invalid_values_fail_at_dag_parse() -> None:
+def test_literal_invalid_values_fail_at_dag_parse_naming_the_task() -> None:
+    with pytest.raises(ApimartValidationError, match=r"^Task 'k': invalid kling-v2-6 request"):
+        ApimartKlingV26Operator(task_id="k", prompt="waves", duration=7)
     with pytest.raises(ApimartValidationError, match="audio=true needs mode='pro'"):
         ApimartKlingV26Operator(task_id="k", prompt="waves", audio=True)
     with pytest.raises(ApimartValidationError, match="duration"):
@@ -119,7 +124,7 @@ def test_polling_on_the_worker_returns_the_urls_and_the_summary(simulator: Apima
     urls = operator.execute(make_context(ti))
     assert urls is not None
     (url,) = urls
-    assert url.endswith(".mp4")
+    assert urlsplit(url).path.endswith(".mp4")
     summary = ti.xcoms["apimart_task"]
     assert summary["video_urls"] == urls
     assert summary["model"] == "wan2.7"
@@ -196,7 +201,7 @@ def test_missing_or_unknown_event_fails_loudly(event: Any) -> None:
         ({"status": "error", "reason": "not_found"}, ApimartTaskWaitError, False),
     ],
 )
-def test_each_event_maps_to_a_typed_error(
+def test_events_of_provider_0_1_still_map_to_typed_errors(
     event: dict[str, Any], error_class: type[Exception], permanent: bool
 ) -> None:
     full_event = {"remote_task_id": "task_XYZ", "message": "the API's words", **event}
@@ -222,15 +227,9 @@ def test_failed_event_carries_the_api_message_and_code() -> None:
 
 def test_completed_without_a_video_is_an_error_not_a_success(simulator: ApimartSimulator) -> None:
     from airflow_provider_apimart.models import TaskStatus
-    from airflow_provider_apimart.operators.video import finish
 
     with pytest.raises(ApimartResponseError, match="no video URL"):
-        finish(
-            wan27(),
-            make_context(),
-            TaskStatus.model_validate({"id": "task_1", "status": "completed"}),
-            "wan2.7",
-        )
+        wan27().finish(make_context(), TaskStatus.model_validate({"id": "task_1", "status": "completed"}))
 
 
 # ---------------------------------------------------------------- never paying twice
@@ -336,9 +335,7 @@ def test_force_new_generation_pays_on_every_try(simulator: ApimartSimulator) -> 
 
 
 def _fingerprint_of(operator: ApimartBaseVideoOperator) -> str:
-    from airflow_provider_apimart.operators.video import _fingerprint
-
-    return _fingerprint(operator.build_request().to_body())
+    return fingerprint(operator.build_request().to_body())
 
 
 # ---------------------------------------------------------------- the generic operator
@@ -360,4 +357,79 @@ def test_generic_body_must_render_to_a_dict(simulator: ApimartSimulator) -> None
     operator.body = "not a dict"
     with pytest.raises(ApimartConfigurationError, match="body must render to a dict"):
         operator.execute(make_context())
+    assert posts(simulator) == 0
+
+
+# ---------------------------------------------------------------- exactly once, what a first user tripped on
+
+
+def test_a_render_that_fails_at_once_is_not_paid_for_again(simulator: ApimartSimulator) -> None:
+    # Seen with 0.1: 3 tasks, 6 paid jobs. A job that fails before the first look is this try's
+    # outcome, not an earlier job the API replayed.
+    simulator.config.render_seconds = 0
+    simulator.config.default_outcome = Outcome.FAILED
+    for map_index in range(3):
+        with pytest.raises(ApimartTaskFailedError):
+            wan27().execute(make_context(FakeTaskInstance(map_index=map_index)))
+    assert posts(simulator) == 3
+    assert len(simulator.state.paid_submissions) == 3
+
+
+def test_a_replayed_submit_is_logged_as_a_replay_not_a_submit(
+    simulator: ApimartSimulator, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    for try_number in (1, 2):
+        wan27(wait_for_completion=False).execute(make_context(FakeTaskInstance(try_number=try_number)))
+    logs = caplog.text + capsys.readouterr().out
+    assert logs.count("Submitted a wan2.7 job") == 1
+    assert "APIMart returned the wan2.7 job this task already submitted" in logs
+    assert "no new charge" in logs
+    assert simulator.state.paid_count() == 1
+
+
+@needs_state_store
+def test_a_retry_reattaches_with_a_record_written_by_provider_0_1(simulator: ApimartSimulator) -> None:
+    simulator.config.render_seconds = 30
+    operator = wan27(deferrable=True)
+    remote_task_id = ApimartHook().submit_video(operator.build_request()).task_id
+    store = FakeStateStore(
+        {STATE_KEY: {"remote_task_id": remote_task_id, "request_fingerprint": _fingerprint_of(operator)}}
+    )
+    with pytest.raises(TaskDeferred) as deferred:
+        operator.execute(make_context(FakeTaskInstance(try_number=2), store))
+    assert deferred.value.trigger.remote_task_id == remote_task_id
+    assert posts(simulator) == 1
+
+
+@needs_state_store
+def test_the_state_record_is_versioned_and_names_its_key(simulator: ApimartSimulator) -> None:
+    store = FakeStateStore()
+    wan27(wait_for_completion=False).execute(make_context(FakeTaskInstance(), store))
+    record = store.values[STATE_KEY]
+    (post,) = simulator.state.requests_to("POST", "/v1/videos/generations")
+    assert record["version"] == RECORD_VERSION
+    assert record["idempotency_key"] == post.headers["idempotency-key"]
+    assert record["remote_task_id"] == simulator.state.paid_submissions[0].task_id
+
+
+def test_the_hooks_an_operator_opens_are_closed(
+    simulator: ApimartSimulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hooks: list[ApimartHook] = []
+    original_init = ApimartHook.__init__
+
+    def recording_init(self: ApimartHook, *args: Any, **kwargs: Any) -> None:
+        original_init(self, *args, **kwargs)
+        hooks.append(self)
+
+    monkeypatch.setattr(ApimartHook, "__init__", recording_init)
+    wan27(deferrable=False).execute(make_context())
+    assert hooks
+    assert all(hook._client is None for hook in hooks)
+
+
+def test_a_missing_connection_is_a_configuration_error(simulator: ApimartSimulator) -> None:
+    with pytest.raises(ApimartConfigurationError, match="'nowhere' does not exist") as caught:
+        wan27(apimart_conn_id="nowhere").execute(make_context())
+    assert isinstance(caught.value, AirflowFailException)
     assert posts(simulator) == 0

@@ -74,3 +74,18 @@ def test_resumes_from_a_success_event(simulator: ApimartSimulator) -> None:
     sensor = ApimartTaskSensor(task_id="wait", remote_task_id=remote_task_id, deferrable=True)
     event = {"status": "success", "reason": "completed", "remote_task_id": remote_task_id, "message": ""}
     assert sensor.execute_complete(make_context(ti), event) == ti.xcoms["apimart_task"]["video_urls"]
+
+
+def test_a_poke_rides_out_a_transient_error_but_not_a_rejected_key(simulator: ApimartSimulator) -> None:
+    from airflow_provider_apimart.exceptions import ApimartAuthenticationError
+    from airflow_provider_apimart.testing import Fault
+
+    remote_task_id = submit_remote_task()
+    sensor = ApimartTaskSensor(task_id="wait", remote_task_id=remote_task_id, mode="reschedule")
+    simulator.config.fault_rate = 1.0
+    simulator.config.faults = (Fault.HTTP_503,)
+    assert sensor.poke(make_context()) is False
+    simulator.config.fault_rate = 0.0
+    simulator.config.api_key = "rotated-key"
+    with pytest.raises(ApimartAuthenticationError):
+        sensor.poke(make_context())

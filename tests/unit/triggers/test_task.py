@@ -13,12 +13,17 @@ from airflow_provider_apimart.hooks.apimart import ApimartHook
 from airflow_provider_apimart.testing import ApimartSimulator, Fault
 from airflow_provider_apimart.triggers.task import ApimartTaskTrigger
 from tests.compat import deserialize, serialize
-from tests.conftest import connection_env, submit_remote_task
+from tests.conftest import SleepRecorder, connection_env, submit_remote_task
 
 if TYPE_CHECKING:
     from airflow.triggers.base import TriggerEvent
 
 FAST = 0.05
+
+
+def fast_trigger(remote_task_id: str, **kwargs: Any) -> ApimartTaskTrigger:
+    """A trigger polling every 50 ms from the start (the 5 s settle delay is for the real API)."""
+    return ApimartTaskTrigger(remote_task_id, **{"poll_interval": FAST, "first_poll_delay": 0, **kwargs})
 
 
 def run_to_events(trigger: ApimartTaskTrigger) -> list[dict[str, Any]]:
@@ -46,9 +51,19 @@ def test_kwargs_hold_no_key_or_url(simulator: ApimartSimulator) -> None:
     assert "http" not in text
 
 
+def test_first_read_waits_the_settle_delay_with_jitter(
+    simulator: ApimartSimulator, recorded_sleeps: SleepRecorder
+) -> None:
+    simulator.config.render_seconds = 0
+    (event,) = run_to_events(ApimartTaskTrigger(submit_remote_task(), poll_interval=FAST))
+    assert event["status"] == "success"
+    (first_wait,) = recorded_sleeps.waits
+    assert 5 <= first_wait <= 7  # the API advises 5-10 s; apache/airflow#72716 bites under ~2 s
+
+
 def test_completed_task_fires_one_success_event_without_urls(simulator: ApimartSimulator) -> None:
     remote_task_id = submit_remote_task()
-    (event,) = run_to_events(ApimartTaskTrigger(remote_task_id, poll_interval=FAST))
+    (event,) = run_to_events(fast_trigger(remote_task_id))
     assert event == {
         "status": "success",
         "reason": "completed",
@@ -66,12 +81,12 @@ def test_completed_task_fires_one_success_event_without_urls(simulator: ApimartS
     ],
 )
 def test_unsuccessful_endings(simulator: ApimartSimulator, prompt: str, status: str, reason: str) -> None:
-    (event,) = run_to_events(ApimartTaskTrigger(submit_remote_task(prompt), poll_interval=FAST))
+    (event,) = run_to_events(fast_trigger(submit_remote_task(prompt)))
     assert (event["status"], event["reason"]) == (status, reason)
 
 
 def test_failed_event_carries_the_api_message_and_code(simulator: ApimartSimulator) -> None:
-    (event,) = run_to_events(ApimartTaskTrigger(submit_remote_task("[simulate:failed]"), poll_interval=FAST))
+    (event,) = run_to_events(fast_trigger(submit_remote_task("[simulate:failed]")))
     assert event["error_code"] == "task_failed"
     assert "Upstream generation failed" in event["message"]
 
@@ -80,17 +95,15 @@ def test_deadline_fires_a_timeout_naming_the_remote_task(simulator: ApimartSimul
     simulator.config.render_seconds = 30
     remote_task_id = submit_remote_task()
     started = time.monotonic()
-    (event,) = run_to_events(
-        ApimartTaskTrigger(remote_task_id, poll_interval=FAST, end_time=time.time() + 0.3)
-    )
+    (event,) = run_to_events(fast_trigger(remote_task_id, end_time=time.time() + 0.3))
     assert (event["status"], event["reason"]) == ("timeout", "deadline_exceeded")
     assert remote_task_id in event["message"]
     assert time.monotonic() - started < 2
 
 
 def test_unknown_task_is_an_error_event(simulator: ApimartSimulator) -> None:
-    (event,) = run_to_events(ApimartTaskTrigger("task_00000000000000000000000000", poll_interval=FAST))
-    assert (event["status"], event["reason"]) == ("error", "not_found")
+    (event,) = run_to_events(fast_trigger("task_00000000000000000000000000"))
+    assert (event["status"], event["reason"], event["http_status"]) == ("error", "not_found", 404)
 
 
 def test_bad_key_is_an_error_event(simulator: ApimartSimulator, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -98,13 +111,17 @@ def test_bad_key_is_an_error_event(simulator: ApimartSimulator, monkeypatch: pyt
     monkeypatch.setenv(
         "AIRFLOW_CONN_APIMART_DEFAULT", connection_env(password="wrong", host=simulator.base_url)
     )
-    (event,) = run_to_events(ApimartTaskTrigger(remote_task_id, poll_interval=FAST))
-    assert (event["status"], event["reason"]) == ("error", "authentication_failed")
+    (event,) = run_to_events(fast_trigger(remote_task_id))
+    assert (event["status"], event["reason"], event["error_class"]) == (
+        "error",
+        "authentication_failed",
+        "ApimartAuthenticationError",
+    )
 
 
 def test_connection_without_key_is_a_configuration_error_event(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AIRFLOW_CONN_APIMART_DEFAULT", connection_env(host="http://127.0.0.1:9"))
-    (event,) = run_to_events(ApimartTaskTrigger("task_1", poll_interval=FAST))
+    (event,) = run_to_events(fast_trigger("task_1"))
     assert (event["status"], event["reason"]) == ("error", "configuration")
 
 
@@ -113,18 +130,27 @@ def test_transient_errors_are_retried_inside_the_loop_then_success(simulator: Ap
     simulator.config.fault_rate = 0.5
     simulator.config.faults = (Fault.HTTP_503, Fault.DROP)
     simulator.config.seed = 3
-    (event,) = run_to_events(ApimartTaskTrigger(remote_task_id, poll_interval=FAST, max_failing_polls=20))
+    (event,) = run_to_events(fast_trigger(remote_task_id, max_failing_polls=20))
     assert event["status"] == "success"
 
 
-def test_a_failing_streak_is_bounded(simulator: ApimartSimulator) -> None:
+def test_a_failing_streak_is_bounded_and_backs_off(
+    simulator: ApimartSimulator, recorded_sleeps: SleepRecorder
+) -> None:
     remote_task_id = submit_remote_task()
     simulator.config.fault_rate = 1.0
     simulator.config.faults = (Fault.HTTP_503,)
-    (event,) = run_to_events(ApimartTaskTrigger(remote_task_id, poll_interval=FAST, max_failing_polls=2))
-    assert (event["status"], event["reason"]) == ("error", "api_unreachable")
-    assert "3 polls in a row failed" in event["message"]
+    (event,) = run_to_events(fast_trigger(remote_task_id, max_failing_polls=2))
+    assert (event["status"], event["reason"], event["error_class"]) == (
+        "error",
+        "api_unreachable",
+        "ApimartTaskWaitError",
+    )
+    assert "3 status reads in a row failed" in event["message"]
     assert len(simulator.state.requests_to("GET", "/v1/tasks/")) == 3
+    first_wait, *backoff = recorded_sleeps.waits
+    assert first_wait == 0
+    assert 1 <= backoff[0] <= 2 <= backoff[1] <= 3  # the shared policy: 1 s, then 2 s, plus jitter
 
 
 def test_one_client_and_one_connection_lookup_per_run(
@@ -148,7 +174,7 @@ def test_one_client_and_one_connection_lookup_per_run(
 
     monkeypatch.setattr(ApimartHook, "aget_connection", classmethod(counting_lookup))
     monkeypatch.setattr(ApimartHook, "aget_conn", recording_client)
-    (event,) = run_to_events(ApimartTaskTrigger(remote_task_id, poll_interval=FAST))
+    (event,) = run_to_events(fast_trigger(remote_task_id))
     assert event["status"] == "success"
     assert lookups == ["apimart_default"]
     assert len(clients) > 3

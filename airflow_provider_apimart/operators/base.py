@@ -1,0 +1,222 @@
+"""ApimartBaseVideoOperator: submit one APIMart job per logical task, wait, hand the URLs on."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from airflow.sdk import BaseOperator
+
+from airflow_provider_apimart.exceptions import ApimartError, ApimartNotFoundError, ApimartValidationError
+from airflow_provider_apimart.hooks.apimart import ApimartHook
+from airflow_provider_apimart.links.video import ApimartVideoLink
+from airflow_provider_apimart.models.generic import GenericVideoRequest
+from airflow_provider_apimart.models.requests import build_request
+from airflow_provider_apimart.operators.submission import (
+    ENDED_WITHOUT_VIDEO,
+    SubmitRecord,
+    fingerprint,
+    idempotency_key,
+    load_record,
+    made_before,
+    save_record,
+)
+from airflow_provider_apimart.version_compat import conf
+from airflow_provider_apimart.waiting.outcome import XCOM_TASK_ID, ApimartWaitMixin
+from airflow_provider_apimart.waiting.poller import DEFAULT_FIRST_POLL_DELAY, DEFAULT_POLL_INTERVAL
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+    from airflow_provider_apimart.models.base import VideoGenerationRequest
+    from airflow_provider_apimart.models.responses import TaskStatus
+
+#: The longest wait for one render unless ``timeout`` says otherwise (renders take minutes).
+DEFAULT_TIMEOUT = timedelta(hours=1)
+
+
+class ApimartBaseVideoOperator(ApimartWaitMixin, BaseOperator):
+    """Submit one APIMart video job and hand its video URLs downstream.
+
+    **What a retry or a clear does.** The POST carries an ``Idempotency-Key`` made from dag_id,
+    run_id, task_id, map_index and the request (never the try number). On Airflow 3.3+ the remote
+    task id is also kept in ``task_state_store`` as soon as the POST returns, so a new try of the
+    same logical task reattaches instead of submitting: still rendering, it waits again;
+    completed, it returns the URLs without any POST; failed, cancelled or unknown to the API, it
+    submits afresh (a new key, since the old job is over). On Airflow 3.1-3.2 there is no state
+    store: a new try POSTs again with the same key, and APIMart's handling of the key keeps it
+    from paying twice. ``force_new_generation=True`` makes every try a new, paid job.
+
+    :param apimart_conn_id: the ``apimart`` connection (API key, optional base URL).
+    :param deferrable: wait in the triggerer and free the worker slot (default:
+        ``[operators] default_deferrable``).
+    :param wait_for_completion: False submits, pushes ``apimart_task_id`` and returns None.
+    :param poll_interval: seconds between status checks; any positive number.
+    :param first_poll_delay: seconds before the first check after the one right after the submit
+        (the API advises 5-10 s; default 5, plus up to 2 s of jitter).
+    :param timeout: longest wait for the render, in seconds or as a timedelta (default 1 h).
+    :param force_new_generation: pay for a fresh video on every try instead of reattaching.
+    """
+
+    #: The request model of this operator's APIMart model (the generic operator picks by name).
+    request_model: ClassVar[type[VideoGenerationRequest]] = GenericVideoRequest
+    #: The API parameters this operator takes, by the API's own names.
+    request_fields: ClassVar[tuple[str, ...]] = ()
+
+    operator_extra_links = (ApimartVideoLink(),)
+    ui_color = "#f3e8ff"
+
+    def __init__(
+        self,
+        *,
+        apimart_conn_id: str = ApimartHook.default_conn_name,
+        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
+        wait_for_completion: bool = True,
+        poll_interval: float = DEFAULT_POLL_INTERVAL,
+        first_poll_delay: float = conf.getfloat(
+            "apimart", "first_poll_delay", fallback=DEFAULT_FIRST_POLL_DELAY
+        ),
+        timeout: float | timedelta = DEFAULT_TIMEOUT,
+        force_new_generation: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        if poll_interval <= 0:
+            raise ValueError(f"poll_interval must be a positive number of seconds, got {poll_interval!r}")
+        if first_poll_delay < 0:
+            raise ValueError(f"first_poll_delay must not be negative, got {first_poll_delay!r}")
+        self.apimart_conn_id = apimart_conn_id
+        self.deferrable = deferrable
+        self.wait_for_completion = wait_for_completion
+        self.poll_interval = float(poll_interval)
+        self.first_poll_delay = float(first_poll_delay)
+        self.timeout_seconds = timeout.total_seconds() if isinstance(timeout, timedelta) else float(timeout)
+        self.force_new_generation = force_new_generation
+
+    # ------------------------------------------------------------------ the request
+
+    def request_body(self) -> dict[str, Any]:
+        """The wire body from the (rendered) parameters that were set."""
+        body = {name: getattr(self, name) for name in self.request_fields if getattr(self, name) is not None}
+        return {"model": self.request_model.MODEL_NAME, **body}
+
+    def build_request(self) -> VideoGenerationRequest:
+        """Validate the body with its model; an invalid one fails here, naming this task."""
+        try:
+            return build_request(self.request_body())
+        except ApimartValidationError as error:
+            raise error.for_task(self.task_id) from None
+
+    def _check_literal_request(self) -> None:
+        """At DAG parse: a request made only of literal values is validated now."""
+        if all(_is_literal(getattr(self, name)) for name in (*self.request_fields, *self.template_fields)):
+            self.build_request()
+
+    def wait_timeout_seconds(self) -> float:
+        return self.timeout_seconds
+
+    def model_name(self) -> str | None:
+        return self.request_model.MODEL_NAME
+
+    # ------------------------------------------------------------------ execute
+
+    def execute(self, context: Context) -> list[str] | None:
+        request = self.build_request()
+        with ApimartHook(self.apimart_conn_id) as hook:
+            remote_task_id, status = self._reattach_or_submit(context, hook, request)
+            context["ti"].xcom_push(key=XCOM_TASK_ID, value=remote_task_id)
+            if not self.wait_for_completion:
+                self.log.info(
+                    "Submitted APIMart task %s; not waiting for it (wait_for_completion=False).",
+                    remote_task_id,
+                )
+                return None
+            return self.wait_for_task(context, hook, remote_task_id, status)
+
+    def _reattach_or_submit(
+        self, context: Context, hook: ApimartHook, request: VideoGenerationRequest
+    ) -> tuple[str, TaskStatus | None]:
+        """The remote task of this logical task: an earlier try's (3.3+), else a new submit."""
+        request_fingerprint = fingerprint(request.to_body())
+        record = None if self.force_new_generation else load_record(context, request_fingerprint)
+        if record is not None:
+            status = self._reattach(hook, record.remote_task_id)
+            if status is not None:
+                return record.remote_task_id, status
+        superseded = record.remote_task_id if record is not None else None
+        return self._submit(context, hook, request, request_fingerprint, superseded)
+
+    def _reattach(self, hook: ApimartHook, remote_task_id: str) -> TaskStatus | None:
+        """The earlier try's task if it can still give videos; None means submit afresh."""
+        try:
+            status = hook.get_task(remote_task_id)
+        except ApimartNotFoundError:
+            self.log.warning(
+                "APIMart no longer knows task %s from a previous try: submitting afresh.", remote_task_id
+            )
+            return None
+        if status.state in ENDED_WITHOUT_VIDEO:
+            self.log.info(
+                "APIMart task %s from a previous try %s: submitting afresh.", remote_task_id, status.status
+            )
+            return None
+        self.log.info(
+            "Reattached to APIMart task %s from a previous try (%s): no new charge.",
+            remote_task_id,
+            status.status,
+        )
+        return status
+
+    def _submit(
+        self,
+        context: Context,
+        hook: ApimartHook,
+        request: VideoGenerationRequest,
+        request_fingerprint: str,
+        superseded: str | None,
+        *,
+        may_replace_replay: bool = True,
+    ) -> tuple[str, TaskStatus | None]:
+        """POST the job under this logical task's key, and read its status once.
+
+        Only a job the API *replayed* (an earlier submit's, by its answer header or its creation
+        time) that is already over without a video is replaced, once, under a key of its own. A
+        new job that failed at once is this try's outcome, never a reason to pay again.
+        """
+        key = idempotency_key(
+            context, request_fingerprint, superseded, force_new_generation=self.force_new_generation
+        )
+        submitted_at = time.time()
+        submitted = hook.submit_video(request, idempotency_key=key)
+        save_record(context, SubmitRecord(submitted.task_id, request_fingerprint, key, submitted_at))
+        try:
+            status = hook.get_task(submitted.task_id)
+        except ApimartError as error:
+            self.log.warning("Could not read APIMart task %s yet (%s).", submitted.task_id, error)
+            return submitted.task_id, None
+        replayed = submitted.replayed or made_before(status.created, submitted_at)
+        if not (replayed and may_replace_replay and status.state in ENDED_WITHOUT_VIDEO):
+            return submitted.task_id, status
+        self.log.warning(
+            "APIMart returned this task's earlier job %s, which %s without a video: submitting a new "
+            "job under a new key.",
+            submitted.task_id,
+            status.status,
+        )
+        return self._submit(
+            context, hook, request, request_fingerprint, submitted.task_id, may_replace_replay=False
+        )
+
+
+def _is_literal(value: Any) -> bool:
+    """A value known at DAG parse: no Jinja, no XComArg or other lazy object."""
+    if value is None or isinstance(value, bool | int | float):
+        return True
+    if isinstance(value, str):
+        return "{{" not in value and "{%" not in value
+    if isinstance(value, list | tuple):
+        return all(_is_literal(item) for item in value)
+    if isinstance(value, dict):
+        return all(isinstance(key, str) and _is_literal(item) for key, item in value.items())
+    return False

@@ -1,0 +1,114 @@
+"""One paid job per logical task: the Idempotency-Key and the durable record of a submit.
+
+The key is made from dag_id, run_id, task_id, map_index and the request, never the try number,
+so every try of one logical task sends the same key. On Airflow 3.3+ a :class:`SubmitRecord`
+kept in ``task_state_store`` tells a later try which remote task this request already made.
+The record is versioned, so a retry still reattaches after a provider upgrade.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+from airflow_provider_apimart.models.responses import TaskState
+from airflow_provider_apimart.version_compat import AIRFLOW_V_3_3_PLUS
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+#: The task_state_store key (Airflow 3.3+) that remembers the remote task across tries.
+STATE_KEY = "apimart_remote_task"
+#: The shape of :class:`SubmitRecord` this release writes. Version 0 (provider 0.1) had only
+#: ``remote_task_id`` and ``request_fingerprint``, which every later version keeps.
+RECORD_VERSION = 1
+#: How a task ends when there is no video to return: a new try submits afresh.
+ENDED_WITHOUT_VIDEO = frozenset({TaskState.FAILED, TaskState.CANCELLED})
+#: A job made this long before our POST cannot be the one our POST made (a margin for clock skew
+#: between APIMart and the worker): the API answered from an earlier submit under the same key.
+REPLAY_AGE_SECONDS = 120.0
+
+
+class StateStore(Protocol):
+    """What this provider uses of ``context["task_state_store"]``."""
+
+    def get(self, key: str, default: Any = None) -> Any: ...
+
+    def set(self, key: str, value: Any) -> None: ...
+
+
+@dataclass(frozen=True)
+class SubmitRecord:
+    """What a try remembers of its submit, for the tries after it (JSON in the state store)."""
+
+    remote_task_id: str
+    request_fingerprint: str
+    idempotency_key: str | None = None
+    submitted_at: float | None = None
+    version: int = RECORD_VERSION
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, value: object) -> SubmitRecord | None:
+        """Read a record of any version; None when there is none, or it is unreadable."""
+        if not isinstance(value, dict):
+            return None
+        remote_task_id, fingerprint = value.get("remote_task_id"), value.get("request_fingerprint")
+        if not isinstance(remote_task_id, str) or not isinstance(fingerprint, str):
+            return None
+        key, submitted_at = value.get("idempotency_key"), value.get("submitted_at")
+        return cls(
+            remote_task_id=remote_task_id,
+            request_fingerprint=fingerprint,
+            idempotency_key=key if isinstance(key, str) else None,
+            submitted_at=float(submitted_at) if isinstance(submitted_at, int | float) else None,
+            version=int(value.get("version") or 0),
+        )
+
+
+def state_store(context: Context) -> StateStore | None:
+    """``task_state_store`` where the running Airflow has it (3.3+)."""
+    store: StateStore | None = context.get("task_state_store") if AIRFLOW_V_3_3_PLUS else None
+    return store
+
+
+def load_record(context: Context, fingerprint: str) -> SubmitRecord | None:
+    """The earlier try's record for this same request, if any."""
+    store = state_store(context)
+    record = SubmitRecord.from_json(store.get(STATE_KEY)) if store is not None else None
+    return record if record is not None and record.request_fingerprint == fingerprint else None
+
+
+def save_record(context: Context, record: SubmitRecord) -> None:
+    store = state_store(context)
+    if store is not None:
+        store.set(STATE_KEY, record.to_json())
+
+
+def fingerprint(body: dict[str, Any]) -> str:
+    """A digest of the request body: the same request gives the same key."""
+    return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def idempotency_key(
+    context: Context, request_fingerprint: str, superseded: str | None, *, force_new_generation: bool
+) -> str:
+    """dag_id, run_id, task_id, map_index and the request; never the try number, unless a fresh
+    generation is forced. A job that is over without a video (``superseded``) gets a new key,
+    or the API would hand that job back."""
+    ti = context["ti"]
+    parts: list[object] = [ti.dag_id, ti.run_id, ti.task_id, ti.map_index, request_fingerprint]
+    if superseded is not None:
+        parts.append(superseded)
+    if force_new_generation:
+        parts.append(f"try-{ti.try_number}")
+    return "airflow-" + hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:48]
+
+
+def made_before(created: float | None, submitted_at: float) -> bool:
+    """Whether a task's creation time shows it predates our submit: then it was replayed."""
+    return created is not None and created < submitted_at - REPLAY_AGE_SECONDS

@@ -1,0 +1,155 @@
+"""What the operators and the sensor share: waiting for a remote task, and how the task ends.
+
+:class:`ApimartWaitMixin` checks the status once, then either defers to ApimartTaskTrigger or
+reads on the worker; both end in a :class:`WaitEvent`, and :meth:`ApimartWaitMixin.conclude`
+turns any event into the task's result (URLs, XComs, link) or raises the error it means.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+from airflow_provider_apimart.exceptions import ApimartResponseError
+from airflow_provider_apimart.hooks.apimart import ApimartHook
+from airflow_provider_apimart.links.video import VIDEO_URL_ATTRIBUTE
+from airflow_provider_apimart.models.responses import TaskState, TaskStatus
+from airflow_provider_apimart.triggers.task import ApimartTaskTrigger
+from airflow_provider_apimart.waiting import events
+from airflow_provider_apimart.waiting.events import WaitEvent
+from airflow_provider_apimart.waiting.loops import read_status, wait_on_worker
+from airflow_provider_apimart.waiting.poller import TaskPoller
+
+if TYPE_CHECKING:
+    from airflow.sdk import BaseOperator, Context
+
+    _OperatorBase = BaseOperator
+else:
+    _OperatorBase = object
+
+#: XCom keys of the public contract.
+XCOM_TASK_ID = "apimart_task_id"
+XCOM_TASK_SUMMARY = "apimart_task"
+
+
+class ApimartWaitMixin(_OperatorBase):
+    """Waiting and finishing, for a class that also derives from BaseOperator.
+
+    The host sets ``apimart_conn_id``, ``poll_interval``, ``first_poll_delay`` and
+    ``deferrable``, and says how long a wait may last (:meth:`wait_timeout_seconds`) and which
+    model made the video (:meth:`model_name`).
+    """
+
+    apimart_conn_id: str
+    poll_interval: float
+    first_poll_delay: float
+    deferrable: bool
+
+    def wait_timeout_seconds(self) -> float:
+        raise NotImplementedError
+
+    def model_name(self) -> str | None:
+        return None
+
+    def wait_for_task(
+        self, context: Context, hook: ApimartHook, remote_task_id: str, status: TaskStatus | None = None
+    ) -> list[str]:
+        """Check the status once (unless ``status`` is fresh), then defer or read on this worker."""
+        end_time = time.time() + self.wait_timeout_seconds()
+        poller = TaskPoller(
+            remote_task_id,
+            poll_interval=self.poll_interval,
+            end_time=end_time,
+            first_poll_delay=self.first_poll_delay,
+        )
+        step = poller.after_status(status, time.time()) if status else read_status(hook, poller, self.log)
+        if step.event is not None:
+            return self.conclude(context, hook, step.event, step.status)
+        if self.deferrable:
+            self.log.info(
+                "Waiting for APIMart task %s in the triggerer (polling every %g s, at most %g s); "
+                "the worker slot is free meanwhile.",
+                remote_task_id,
+                self.poll_interval,
+                self.wait_timeout_seconds(),
+            )
+            self.defer(
+                trigger=ApimartTaskTrigger(
+                    remote_task_id=remote_task_id,
+                    apimart_conn_id=self.apimart_conn_id,
+                    poll_interval=self.poll_interval,
+                    end_time=end_time,
+                    max_failing_polls=poller.max_failing_polls,
+                    first_poll_delay=self.first_poll_delay,
+                ),
+                method_name="execute_complete",
+            )
+        self.log.info(
+            "Waiting for APIMart task %s on this worker (polling every %g s).",
+            remote_task_id,
+            self.poll_interval,
+        )
+        event, last_status = wait_on_worker(hook, poller, self.log)
+        return self.conclude(context, hook, event, last_status)
+
+    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> list[str]:
+        """Resume after the trigger fired: the same handler as on the worker."""
+        wait_event = WaitEvent.from_payload(event)
+        with ApimartHook(self.apimart_conn_id) as hook:
+            return self.conclude(context, hook, wait_event, None)
+
+    def conclude(
+        self, context: Context, hook: ApimartHook, event: WaitEvent, status: TaskStatus | None
+    ) -> list[str]:
+        """The task's result for a success, else the error the event means."""
+        if not event.succeeded:
+            raise event.error()
+        if status is None or status.state is not TaskState.COMPLETED:
+            # The trigger's event holds no signed URL: read them now, on the worker.
+            status = hook.get_task(event.remote_task_id)
+        return self.finish(context, status)
+
+    def finish(self, context: Context, status: TaskStatus) -> list[str]:
+        """A completed task's URLs (``return_value``), its summary XCom and link; or its error."""
+        if not status.is_terminal:
+            raise ApimartResponseError(f"APIMart task {status.id} is {status.status}, not finished.")
+        if status.state is not TaskState.COMPLETED:
+            raise events.for_terminal_status(status).error()
+        urls = status.video_urls
+        if not urls:
+            raise ApimartResponseError(
+                f"APIMart task {status.id} is completed but its result has no video URL."
+            )
+        setattr(self, VIDEO_URL_ATTRIBUTE, urls[0])
+        context["ti"].xcom_push(key=XCOM_TASK_SUMMARY, value=task_summary(status, self.model_name()))
+        self.log.info(
+            "APIMart task %s completed: %d video(s), cost %s, rendered in %s s. %s",
+            status.id,
+            len(urls),
+            status.cost if status.cost is not None else "not reported",
+            status.actual_time if status.actual_time is not None else "?",
+            _expiry_in_words(status.expires_at),
+        )
+        return urls
+
+
+def task_summary(status: TaskStatus, model: str | None) -> dict[str, Any]:
+    """The ``apimart_task`` XCom: what a downstream task or a person needs to know, JSON only."""
+    return {
+        "remote_task_id": status.id,
+        "model": model,
+        "status": status.status,
+        "video_urls": status.video_urls,
+        "expires_at": status.expires_at,
+        "cost": status.cost,
+        "actual_time": status.actual_time,
+    }
+
+
+def _expiry_in_words(expires_at: float | None) -> str:
+    if expires_at is None:
+        return "The API gave no expiry for the URLs: copy the videos soon."
+    when = datetime.fromtimestamp(expires_at, tz=timezone.utc)
+    hours = (expires_at - time.time()) / 3600
+    return f"The URLs expire at {when:%Y-%m-%d %H:%M} UTC (in {hours:.1f} h): copy the videos before then."

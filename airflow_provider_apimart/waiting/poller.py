@@ -1,0 +1,123 @@
+"""When to read an APIMart task's status next, and when the wait is over: one decision for all.
+
+:class:`TaskPoller` does no I/O. Given the status a read returned, or the error it raised, it
+says how long to wait before the next read, or which :class:`WaitEvent` ends the wait. The
+triggerer's async loop, the worker's sync loop and the sensor's pokes all feed it, so a given
+situation ends the same way wherever the task waits.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from airflow_provider_apimart.exceptions import ApimartError, ApimartResponseError
+from airflow_provider_apimart.hooks._retry import backoff_delay, is_transient, retry_after_of
+from airflow_provider_apimart.models.responses import TaskState, TaskStatus
+from airflow_provider_apimart.waiting import events
+
+if TYPE_CHECKING:
+    from airflow_provider_apimart.waiting.events import WaitEvent
+
+#: APIMart's model pages advise polling every 5-10 s.
+DEFAULT_POLL_INTERVAL = 10.0
+#: The first read after a submit waits this long: the API's docs advise 5-10 s, and a trigger that
+#: fires within a second or two of the deferral can meet a scheduler race in Airflow 3.3
+#: (apache/airflow#72716) that fails the resumed task.
+DEFAULT_FIRST_POLL_DELAY = 5.0
+#: Up to this many seconds are added at random to the first wait, so a fan-out does not poll in step.
+MAX_FIRST_POLL_JITTER = 2.0
+#: Failed status reads in a row (network, 429, 5xx, unreadable answers) tolerated before giving
+#: up; with the shared backoff that is a few minutes of outage.
+DEFAULT_MAX_FAILING_POLLS = 10
+
+_STATE_WORDS = {
+    TaskState.SUBMITTED: "queued",
+    TaskState.PENDING: "waiting to start",
+    TaskState.PROCESSING: "rendering",
+}
+
+
+@dataclass(frozen=True)
+class Step:
+    """After one status read: wait ``delay`` seconds and read again, or end with ``event``.
+
+    ``note`` is a line for the task log when there is news; ``warning`` says how loud it is.
+    """
+
+    delay: float = 0.0
+    event: WaitEvent | None = None
+    status: TaskStatus | None = None
+    note: str | None = None
+    warning: bool = False
+
+
+@dataclass
+class TaskPoller:
+    """The waiting rules for one remote task; keeps only the failure streak and the last news."""
+
+    remote_task_id: str
+    poll_interval: float = DEFAULT_POLL_INTERVAL
+    end_time: float | None = None
+    max_failing_polls: int = DEFAULT_MAX_FAILING_POLLS
+    first_poll_delay: float = DEFAULT_FIRST_POLL_DELAY
+    failing_polls: int = field(default=0, init=False)
+    _last_news: tuple[TaskState, float | None] | None = field(default=None, init=False)
+
+    def first_delay(self, now: float) -> float:
+        """The wait before the first read of a loop (a deferral, or the worker's loop)."""
+        jitter = random.uniform(0, min(MAX_FIRST_POLL_JITTER, self.first_poll_delay))  # noqa: S311
+        return self._capped(self.first_poll_delay + jitter, now)
+
+    def before_read(self, now: float) -> Step | None:
+        """The timeout, once ``end_time`` has passed; checked before every read."""
+        if self.end_time is not None and now >= self.end_time:
+            return Step(event=events.timed_out(self.remote_task_id, self.end_time))
+        return None
+
+    def after_status(self, status: TaskStatus, now: float) -> Step:
+        self.failing_polls = 0
+        if status.is_terminal:
+            return Step(event=events.for_terminal_status(status), status=status)
+        news = (status.state, status.progress)
+        note = describe_progress(status) if news != self._last_news else None
+        self._last_news = news
+        return Step(delay=self._capped(self.poll_interval, now), status=status, note=note)
+
+    def after_error(self, error: ApimartError, now: float) -> Step:
+        if not tolerated(error):
+            return Step(event=events.for_error(self.remote_task_id, error))
+        self.failing_polls += 1
+        if self.failing_polls > self.max_failing_polls:
+            return Step(event=events.gave_up(self.remote_task_id, self.failing_polls, error))
+        retry_after = retry_after_of(error)
+        wait = (
+            retry_after
+            if retry_after is not None
+            else max(self.poll_interval, backoff_delay(self.failing_polls))
+        )
+        note = (
+            f"Reading APIMart task {self.remote_task_id} failed ({error}); trying again in {wait:.1f} s "
+            f"(failure {self.failing_polls} of {self.max_failing_polls} tolerated)."
+        )
+        return Step(delay=self._capped(wait, now), note=note, warning=True)
+
+    def _capped(self, seconds: float, now: float) -> float:
+        """Never sleep past the deadline: the timeout is noticed on time."""
+        if self.end_time is None:
+            return seconds
+        return max(0.0, min(seconds, self.end_time - now))
+
+
+def tolerated(error: ApimartError) -> bool:
+    """Failures a later read may not meet: network, 408/429/5xx, an unreadable answer."""
+    return is_transient(error) or isinstance(error, ApimartResponseError)
+
+
+def describe_progress(status: TaskStatus) -> str:
+    """A running task in words: "APIMart task task_01J... is rendering: 40% done (estimated 300 s)"."""
+    words = _STATE_WORDS.get(status.state, f"in an undocumented state {status.status!r}")
+    progress = f": {status.progress:g}% done" if status.progress is not None else ""
+    estimate = f" (estimated {status.estimated_time:g} s)" if status.estimated_time is not None else ""
+    return f"APIMart task {status.id} is {words}{progress}{estimate}."
