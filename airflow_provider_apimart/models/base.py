@@ -6,18 +6,16 @@ case) so the body sent is exactly what the DAG author wrote, only checked.
 
 from __future__ import annotations
 
-import logging
+import warnings
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, TypeVar
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 from pydantic_core import PydanticCustomError
 
-from airflow_provider_apimart.exceptions import ApimartValidationError
+from airflow_provider_apimart.exceptions import ApimartRequestWarning, ApimartValidationError
 
 if TYPE_CHECKING:
     from collections.abc import Callable
-
-log = logging.getLogger(__name__)
 
 #: Shown instead of very long inputs (base64 images) in error messages.
 MAX_SHOWN_INPUT_CHARS = 80
@@ -72,14 +70,23 @@ ImageReference = Annotated[str, AfterValidator(_require_image_reference)]
 """An image as a public http(s) URL or a ``data:image/...;base64,`` URI (both documented)."""
 
 
+_warned: set[str] = set()
+
+
+def warn_once(message: str) -> None:
+    """An :class:`ApimartRequestWarning`, once per process: DAG files are parsed again and again."""
+    if message not in _warned:
+        _warned.add(message)
+        warnings.warn(message, ApimartRequestWarning, stacklevel=2)
+
+
 def warn_base64_images(model: str, image_urls: list[str] | None) -> None:
     """Base64 is on the model pages, yet the upload page says generation no longer takes it."""
     if image_urls and any(url.startswith("data:") for url in image_urls):
-        log.warning(
-            "%s: image_urls holds a base64 data URI. The model page allows it, but APIMart's upload "
+        warn_once(
+            f"{model}: image_urls holds a base64 data URI. The model page allows it, but APIMart's upload "
             "page says generation endpoints no longer accept base64; if the task fails, upload the "
-            "image first (POST /v1/uploads/images) and pass its URL.",
-            model,
+            "image first (POST /v1/uploads/images) and pass its URL."
         )
 
 

@@ -1,6 +1,6 @@
 """``kling-v2-6``: text- and image-to-video, std (720P, silent) or pro (1080P, audio).
 
-Source: shared/apimart/kling-v2-6.txt.
+Source: https://docs.apimart.ai/en/api-reference/videos/kling-v2-6/generation
 """
 
 from __future__ import annotations

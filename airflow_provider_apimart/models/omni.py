@@ -1,6 +1,6 @@
 """``Omni-Flash-Ext``: text-to-video, single-image video and 3-image fusion.
 
-Source: shared/apimart/omni-flash-ext.txt.
+Source: https://docs.apimart.ai/en/api-reference/videos/omni-flash-ext/generation
 
 This is the only page with an error table; the rules below reject, before any request, what it
 says the API answers with HTTP 400.
@@ -8,7 +8,6 @@ says the API answers with HTTP 400.
 
 from __future__ import annotations
 
-import logging
 from typing import Annotated, ClassVar, Final, Literal
 
 from pydantic import AfterValidator, Field, model_validator
@@ -22,14 +21,13 @@ from airflow_provider_apimart.models.base import (
     one_of,
     rule_violation,
     warn_base64_images,
+    warn_once,
 )
-
-log = logging.getLogger(__name__)
 
 OMNI_FLASH_EXT: Final = "Omni-Flash-Ext"
 
 OMNI_RESOLUTIONS = ("720p", "1080p", "4k")
-#: The page calls these the "common values"; whether others work is unknown (API-NOTES §10 #5).
+#: The page calls these the "common values"; whether others work is unknown.
 COMMON_ASPECT_RATIOS = frozenset({"16:9", "9:16"})
 SUPPORTED_IMAGE_COUNTS = (0, 1, 3)
 
@@ -72,7 +70,7 @@ class OmniFlashExtRequest(VideoGenerationRequest):
     aspect_ratio: AspectRatio | None = None
     size: AspectRatio | None = None  # compatibility alias of aspect_ratio
     image_urls: list[ImageReference] | None = None
-    # Documented on the published page and its mirror, not on the model page (API-NOTES §9 #1).
+    # Documented on the published Omni-Flash-Ext page, not in its parameter table.
     video_urls: Annotated[list[WebUrl], Field(max_length=1)] | None = None
 
     @model_validator(mode="after")
@@ -85,11 +83,9 @@ class OmniFlashExtRequest(VideoGenerationRequest):
                 "(the API answers unsupported_image_count)",
             )
         if count > max(SUPPORTED_IMAGE_COUNTS):
-            log.warning(
-                "%s: %d image_urls given; the page says 4 or more are not fully verified and not "
-                "recommended. Sending them anyway.",
-                OMNI_FLASH_EXT,
-                count,
+            warn_once(
+                f"{OMNI_FLASH_EXT}: {count} image_urls given; the page says 4 or more are not fully "
+                "verified and not recommended. Sending them anyway."
             )
         return self
 
@@ -107,10 +103,8 @@ class OmniFlashExtRequest(VideoGenerationRequest):
     def _warn_about_accepted_oddities(self) -> OmniFlashExtRequest:
         warn_base64_images(OMNI_FLASH_EXT, self.image_urls)
         for ratio in {self.aspect_ratio, self.size} - {None} - COMMON_ASPECT_RATIOS:
-            log.warning(
-                "%s: aspect ratio %r is not one of the documented common values (16:9, 9:16); "
-                "sending it anyway and letting the API decide.",
-                OMNI_FLASH_EXT,
-                ratio,
+            warn_once(
+                f"{OMNI_FLASH_EXT}: aspect ratio {ratio!r} is not one of the documented common values "
+                "(16:9, 9:16); sending it anyway and letting the API decide."
             )
         return self

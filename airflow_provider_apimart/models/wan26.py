@@ -1,11 +1,10 @@
 """``wan2.6-i2v-flash``: image-to-video from exactly one first-frame image.
 
-Source: shared/apimart/wan2.6-i2v-flash.txt.
+Source: https://docs.apimart.ai/en/api-reference/videos/wan2.6/i2v-flash-generation
 """
 
 from __future__ import annotations
 
-import logging
 from typing import Annotated, ClassVar, Final, Literal
 
 from pydantic import Field, model_validator
@@ -18,14 +17,13 @@ from airflow_provider_apimart.models.base import (
     WholeNumber,
     rule_violation,
     warn_base64_images,
+    warn_once,
 )
-
-log = logging.getLogger(__name__)
 
 WAN26_I2V_FLASH: Final = "wan2.6-i2v-flash"
 
 #: Effect templates confirmed upstream (Alibaba); APIMart itself documents only "flying".
-#: Other names are sent anyway with a warning: the API, not this list, decides (API-NOTES §8.1).
+#: Other names are sent anyway with a warning: the API, not this list, decides.
 KNOWN_EFFECT_TEMPLATES = frozenset(
     {"flying", "squish", "rotation", "poke", "inflate", "dissolve", "melt", "icecream", "carousel",
      "singleheart", "dance1", "dance2", "dance3", "dance4", "dance5", "mermaid", "graduation",
@@ -54,7 +52,7 @@ class Wan26I2VFlashRequest(VideoGenerationRequest):
     seed: NonNegativeSeed | None = None
     watermark: bool | None = None
     # Used by the page's "Effect Template" example but missing from its parameter list:
-    # accepted as free text (API-NOTES §9 #8).
+    # accepted as free text.
     template: str | None = None
 
     @model_validator(mode="after")
@@ -72,12 +70,10 @@ class Wan26I2VFlashRequest(VideoGenerationRequest):
     def _warn_about_accepted_oddities(self) -> Wan26I2VFlashRequest:
         warn_base64_images(WAN26_I2V_FLASH, self.image_urls)
         if self.audio is False and self.audio_url is not None:
-            log.warning("%s: audio=false wins over audio_url, so the video will be silent.", WAN26_I2V_FLASH)
+            warn_once(f"{WAN26_I2V_FLASH}: audio=false wins over audio_url, so the video will be silent.")
         if self.template is not None and self.template not in KNOWN_EFFECT_TEMPLATES:
-            log.warning(
-                "%s: template=%r is not a known effect template (APIMart documents 'flying'); "
-                "sending it anyway and letting the API decide.",
-                WAN26_I2V_FLASH,
-                self.template,
+            warn_once(
+                f"{WAN26_I2V_FLASH}: template={self.template!r} is not a known effect template (APIMart "
+                "documents 'flying'); sending it anyway and letting the API decide."
             )
         return self

@@ -1,13 +1,12 @@
 """``wan2.7``: one model for text-to-video, first(/last)-frame video and continuation.
 
-Source: shared/apimart/wan2.7.txt.
+Source: https://docs.apimart.ai/en/api-reference/videos/wan2.7/generation
 
 The mode follows the inputs: any image or video input makes it image-to-video, none text-to-video.
 """
 
 from __future__ import annotations
 
-import logging
 from typing import Annotated, ClassVar, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -20,9 +19,8 @@ from airflow_provider_apimart.models.base import (
     WholeNumber,
     rule_violation,
     warn_base64_images,
+    warn_once,
 )
-
-log = logging.getLogger(__name__)
 
 WAN27: Final = "wan2.7"
 
@@ -45,7 +43,7 @@ class Wan27Request(VideoGenerationRequest):
     model: Literal["wan2.7"] = WAN27
     prompt: Annotated[str, Field(max_length=5000)] | None = None
     # 1 image = first frame, 2 = first + last. More than 2 is not documented either way, so it
-    # is left to the API (API-NOTES §8.2).
+    # is left to the API.
     image_urls: list[ImageReference] | None = None
     image_with_roles: list[ImageWithRole] | None = None
     video_urls: list[WebUrl] | None = None
@@ -86,7 +84,7 @@ class Wan27Request(VideoGenerationRequest):
     def _continuation_has_no_audio(self) -> Wan27Request:
         # The page says audio_url conflicts with video_urls, image_urls and image_with_roles, yet
         # documents image + audio_url as "driving audio" (use case 6). Only the conflict the page
-        # never contradicts is enforced: continuation with audio (API-NOTES §8.2, §9 #9).
+        # never contradicts is enforced: continuation with audio.
         if self.audio_url is not None and self.video_urls is not None:
             raise rule_violation(
                 "audio_url",
@@ -98,9 +96,8 @@ class Wan27Request(VideoGenerationRequest):
     def _warn_about_accepted_oddities(self) -> Wan27Request:
         warn_base64_images(WAN27, self.image_urls)
         if self.size is not None and not self.is_text_to_video:
-            log.warning(
-                "%s: size=%r is ignored in image-to-video; the input decides the aspect ratio.",
-                WAN27,
-                self.size,
+            warn_once(
+                f"{WAN27}: size={self.size!r} is ignored in image-to-video; the input decides the "
+                "aspect ratio."
             )
         return self

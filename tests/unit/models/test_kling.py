@@ -1,4 +1,6 @@
-"""kling-v2-6 rules, from shared/apimart/kling-v2-6.txt, judged with mode's default (std) in mind."""
+"""kling-v2-6 rules, judged with mode's default (std) in mind:
+https://docs.apimart.ai/en/api-reference/videos/kling-v2-6/generation
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Reading the API's answers in every shape the docs show (API-NOTES §2-§3, §9)."""
+"""Reading the API's answers in every shape the docs show (docs/api-behaviour.md)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from airflow_provider_apimart.models import SubmitResponse, TaskState, TaskStatus
 
-COMPLETED_EXAMPLE: dict[str, Any] = {  # omni-flash-ext.txt, "Successful Result Example"
+COMPLETED_EXAMPLE: dict[str, Any] = {  # the Omni-Flash-Ext page, "Successful Result Example"
     "id": "task_01KS1H7ZYSJWH1N779S2FSHTKA",
     "status": "completed",
     "progress": 100,
@@ -21,7 +21,7 @@ COMPLETED_EXAMPLE: dict[str, Any] = {  # omni-flash-ext.txt, "Successful Result 
     "cost": 0.4,
     "result": {"videos": [{"url": ["https://cdn.example.com/videos/abc.mp4"], "expires_at": 1779332760}]},
 }
-FAILED_EXAMPLE: dict[str, Any] = {  # omni-flash-ext.txt, "Failed Result Example"
+FAILED_EXAMPLE: dict[str, Any] = {  # the Omni-Flash-Ext page, "Failed Result Example"
     "id": "task_01KS1H7ZYSJWH1N779S2FSHTKA",
     "status": "failed",
     "progress": 100,

@@ -1,12 +1,13 @@
-"""wan2.6-i2v-flash rules, from shared/apimart/wan2.6-i2v-flash.txt."""
+"""wan2.6-i2v-flash rules, from https://docs.apimart.ai/en/api-reference/videos/wan2.6/i2v-flash-generation."""
 
 from __future__ import annotations
 
-import logging
+import warnings
 from typing import Any
 
 import pytest
 
+from airflow_provider_apimart.exceptions import ApimartRequestWarning
 from airflow_provider_apimart.models import Wan26I2VFlashRequest
 from tests.unit.models.helpers import assert_body_round_trips, assert_rejected
 
@@ -135,25 +136,22 @@ def test_rendered_template_strings_are_coerced_to_wire_types() -> None:
     }
 
 
-def test_unknown_template_is_sent_with_a_warning(caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.WARNING):
+def test_unknown_template_is_sent_with_a_warning() -> None:
+    with pytest.warns(ApimartRequestWarning, match="not a known effect template"):
         request = Wan26I2VFlashRequest.validated({"image_urls": [IMAGE], "template": "space-walk"})
     assert request.to_body()["template"] == "space-walk"
-    assert "not a known effect template" in caplog.text
 
 
-def test_audio_false_with_audio_url_is_accepted_and_explained(caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.WARNING):
+def test_audio_false_with_audio_url_is_accepted_and_explained() -> None:
+    with pytest.warns(ApimartRequestWarning, match="silent"):
         Wan26I2VFlashRequest.validated(
             {"image_urls": [IMAGE], "audio": False, "audio_url": "https://a/b.mp3"}
         )
-    assert "silent" in caplog.text
 
 
-def test_base64_image_is_accepted_with_a_warning(caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.WARNING):
+def test_base64_image_is_accepted_with_a_warning() -> None:
+    with pytest.warns(ApimartRequestWarning, match="upload the image first"):
         Wan26I2VFlashRequest.validated({"image_urls": ["data:image/png;base64,iVBORw0KGgo"]})
-    assert "upload the image first" in caplog.text
 
 
 def test_long_inputs_are_shortened_in_the_error() -> None:
@@ -161,3 +159,13 @@ def test_long_inputs_are_shortened_in_the_error() -> None:
         {"model": "wan2.6-i2v-flash", "image_urls": ["data:text/plain;base64," + "A" * 5000]}, "image_urls.0"
     )
     assert len(str(error)) < 400
+
+
+def test_a_request_warning_is_shown_once_per_process_and_can_be_filtered() -> None:
+    body = {"image_urls": [IMAGE], "template": "space-walk"}
+    with pytest.warns(ApimartRequestWarning):
+        Wan26I2VFlashRequest.validated(body)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a second warning would raise here
+        Wan26I2VFlashRequest.validated(body)
+    assert issubclass(ApimartRequestWarning, UserWarning)

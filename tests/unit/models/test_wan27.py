@@ -1,12 +1,12 @@
-"""wan2.7 rules, from shared/apimart/wan2.7.txt."""
+"""wan2.7 rules, from https://docs.apimart.ai/en/api-reference/videos/wan2.7/generation."""
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 import pytest
 
+from airflow_provider_apimart.exceptions import ApimartRequestWarning
 from airflow_provider_apimart.models import Wan27Request
 from tests.unit.models.helpers import assert_body_round_trips, assert_rejected
 
@@ -155,17 +155,16 @@ def test_prompt_of_exactly_5000_characters_is_accepted() -> None:
 
 
 def test_more_than_two_images_is_left_to_the_api() -> None:
-    # The page documents 1 and 2 images and is silent on more (API-NOTES §8.2): permissive.
+    # The page documents 1 and 2 images and is silent on more: permissive.
     assert_body_round_trips(
         {"model": "wan2.7", "image_urls": ["https://a/1.jpg", "https://a/2.jpg", "https://a/3.jpg"]}
     )
 
 
-def test_size_in_image_to_video_is_sent_with_a_warning(caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.WARNING):
+def test_size_in_image_to_video_is_sent_with_a_warning() -> None:
+    with pytest.warns(ApimartRequestWarning, match="ignored in image-to-video"):
         request = Wan27Request.validated({"image_urls": ["https://a/1.jpg"], "size": "9:16"})
     assert request.to_body()["size"] == "9:16"
-    assert "ignored in image-to-video" in caplog.text
 
 
 def test_mode_follows_the_inputs() -> None:
