@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -111,7 +112,7 @@ def print_result(result: dict[str, Any], videos_dir: Path) -> None:
 def main() -> int:
     api_key = os.environ.get("APIMART_API_KEY")
     home = Path(tempfile.mkdtemp(prefix="apimart-demo-"))
-    videos_dir = home / "videos"
+    videos_dir = Path(tempfile.mkdtemp(prefix="apimart-demo-videos-"))
     env = {
         **os.environ,
         "AIRFLOW_HOME": str(home),
@@ -139,12 +140,17 @@ def main() -> int:
             say(f"No APIMART_API_KEY: using the APIMart simulator at {simulator.base_url} (no cost).")
             env.update(simulator.connection_env())
             env.setdefault("APIMART_POLL_INTERVAL", "0.5")
+            # Simulated renders take 3 s: the real API's 5 s settle before the first poll would
+            # only make the demo slower.
+            env.setdefault("AIRFLOW__APIMART__FIRST_POLL_DELAY", "0.5")
             result = run_showcase(home, env)
             say(f"The simulator saw {simulator.state.paid_count()} paid submissions.")
     if result is None:
-        say(f"The showcase DAG failed; its Airflow home is {home}")
+        say(f"The showcase DAG failed; its Airflow home, with the task logs, is kept at {home}")
         return 1
+    shutil.rmtree(home, ignore_errors=True)
     print_result(result, videos_dir)
+    say(f"The throwaway Airflow home is removed; the videos stay so you can watch them: rm -r {videos_dir}")
     return 0
 
 
