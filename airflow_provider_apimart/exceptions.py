@@ -29,6 +29,12 @@ or could pay twice. Everything else may succeed on an Airflow retry.
         ├── ApimartTaskFailedError             the render failed (upstream quota, timeout, ...)
         │   └── ApimartTaskRejectedError [fail] failed for content moderation or invalid input
         ├── ApimartTaskCancelledError   [fail] the task was cancelled on APIMart's side
+        ├── ApimartInsufficientBalanceError [fail] the balance is below ``min_balance``; nothing
+        │                                  was submitted
+        ├── ApimartVideoExpiredError    [fail] the result URLs expired before the videos were
+        │                                  copied to ``output_path``
+        ├── ApimartDownloadError               copying a video to ``output_path`` failed after a few
+        │                                  tries (network, 5xx, a file that is not a video)
         ├── ApimartTaskTimeoutError            not finished before ``timeout``; may still render
         └── ApimartTaskWaitError               waiting broke off (status reads kept failing, or an
                                                unexpected trigger event); the render may go on
@@ -54,7 +60,9 @@ __all__ = [
     "ApimartBadRequestError",
     "ApimartConfigurationError",
     "ApimartConnectionError",
+    "ApimartDownloadError",
     "ApimartError",
+    "ApimartInsufficientBalanceError",
     "ApimartNotFoundError",
     "ApimartPaymentRequiredError",
     "ApimartPermanentError",
@@ -72,6 +80,7 @@ __all__ = [
     "ApimartTaskWaitError",
     "ApimartTransientAPIError",
     "ApimartValidationError",
+    "ApimartVideoExpiredError",
     "api_error_class_for_status",
 ]
 
@@ -227,6 +236,21 @@ class ApimartTaskWaitError(ApimartError):
     """Waiting for the task broke off: too many status reads in a row failed (network, 429, 5xx,
     unreadable answers), or the trigger sent an event this provider does not know. The render
     may still be running; a retry reattaches to it on Airflow 3.3+."""
+
+
+class ApimartInsufficientBalanceError(ApimartPermanentError):
+    """The key's balance is below the task's ``min_balance``: no job was submitted. Top up, then
+    clear the task."""
+
+
+class ApimartVideoExpiredError(ApimartPermanentError):
+    """A result URL answered 403, 404 or 410 even after the task was read again for fresh URLs:
+    the paid video can no longer be copied. Names the remote task and its ``expires_at``."""
+
+
+class ApimartDownloadError(ApimartError):
+    """Copying a result video into ``output_path`` failed after a few tries within this try (network,
+    5xx, a short or non-video answer); an Airflow retry copies it again without paying again."""
 
 
 class ApimartRequestWarning(UserWarning):

@@ -12,6 +12,14 @@ Not imported by the operators or hooks: DAG files never pay for starlette or uvi
 
 from __future__ import annotations
 
+try:
+    import starlette  # noqa: F401
+    import uvicorn  # noqa: F401
+except ImportError as missing:  # pragma: no cover - depends on what is installed
+    raise ImportError(
+        f"The APIMart simulator needs {missing.name}: pip install 'airflow-provider-apimart[simulator]'"
+    ) from missing
+
 from airflow_provider_apimart.testing.config import ALL_FAULTS, Fault, Outcome, SimulatorConfig
 from airflow_provider_apimart.testing.records import (
     MediaRequest,

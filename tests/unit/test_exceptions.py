@@ -11,6 +11,8 @@ from airflow_provider_apimart.exceptions import (
     ApimartBadRequestError,
     ApimartConfigurationError,
     ApimartConnectionError,
+    ApimartDownloadError,
+    ApimartInsufficientBalanceError,
     ApimartNotFoundError,
     ApimartPaymentRequiredError,
     ApimartPermissionDeniedError,
@@ -25,6 +27,7 @@ from airflow_provider_apimart.exceptions import (
     ApimartTaskTimeoutError,
     ApimartTaskWaitError,
     ApimartValidationError,
+    ApimartVideoExpiredError,
 )
 from airflow_provider_apimart.version_compat import AirflowException, AirflowFailException
 
@@ -39,6 +42,8 @@ PERMANENT = [
     ApimartPermissionDeniedError,
     ApimartTaskRejectedError,
     ApimartTaskCancelledError,
+    ApimartInsufficientBalanceError,
+    ApimartVideoExpiredError,
 ]
 RETRYABLE = [
     ApimartNotFoundError,
@@ -49,6 +54,7 @@ RETRYABLE = [
     ApimartTaskFailedError,
     ApimartTaskTimeoutError,
     ApimartTaskWaitError,
+    ApimartDownloadError,
 ]
 
 
