@@ -208,7 +208,7 @@ def _submitted(state: SimulatorState, task_id: str, model: str, *, replayed: boo
             "progress": 0,
             "created": int(time.time()),
             "type": "video",
-            "task_info": {"can_cancel": False, "estimated_time": state.config.estimated_time},
+            "task_info": {"can_cancel": False, "estimated_time": state.config.reported_estimate()},
         }
     else:
         data = [{"status": "submitted", "task_id": task_id}]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from enum import Enum
@@ -42,10 +43,18 @@ class SimulatorConfig:
 
     #: The only key the simulator accepts as ``Authorization: Bearer <key>``.
     api_key: str = "apimart-simulator-key"
-    #: Real seconds from submit to a finished render (a "5 minute" render takes a second in tests).
+    #: Real seconds from submit to a finished render.
     render_seconds: float = 1.0
-    #: What the API says a render takes, in the answer's ``estimated_time``.
-    estimated_time: int = 300
+    #: What the API says a render takes, in the answer's ``estimated_time``. None: the render time
+    #: itself (a render that meets its estimate); set it to simulate renders that beat or miss it.
+    estimated_time: float | None = None
+
+    def reported_estimate(self) -> float:
+        """The ``estimated_time`` the simulator reports for a new task."""
+        if self.estimated_time is not None:
+            return self.estimated_time
+        return math.ceil(self.render_seconds) if self.render_seconds >= 1 else round(self.render_seconds, 3)
+
     #: Starting balance; each paid submit takes ``cost_per_video``, a failed render refunds it.
     balance: float = 100.0
     cost_per_video: float = 0.4

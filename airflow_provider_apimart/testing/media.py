@@ -94,6 +94,7 @@ def media_endpoint(state: SimulatorState) -> Callable[[Request], Awaitable[Respo
                 status=response.status_code,
                 dropped=dropped,
                 at=arrived,
+                had_auth_header="authorization" in request.headers,
             )
         )
         return response

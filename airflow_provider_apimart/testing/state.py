@@ -218,7 +218,7 @@ class SimulatorState:
                 created=time.time(),
                 started=time.monotonic(),
                 render_seconds=config.render_seconds,
-                estimated_time=config.estimated_time,
+                estimated_time=config.reported_estimate(),
             )
             task.sign(task.created + config.render_seconds + config.result_url_ttl)
             self._tasks[task.id] = task

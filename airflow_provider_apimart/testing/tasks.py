@@ -33,7 +33,7 @@ class SimulatedTask:
     created: float  # wall clock, unix seconds
     started: float  # monotonic, for the render clock
     render_seconds: float
-    estimated_time: int
+    estimated_time: float
     #: Wall-clock end of the current result URL's validity, as reported; ``expire_media`` moves it
     #: without changing the URL, as a revoked link would.
     expires_at: float = 0.0
