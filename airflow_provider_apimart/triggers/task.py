@@ -12,6 +12,7 @@ from airflow_provider_apimart.waiting.loops import wait_in_triggerer
 from airflow_provider_apimart.waiting.poller import (
     DEFAULT_FIRST_POLL_DELAY,
     DEFAULT_MAX_FAILING_POLLS,
+    DEFAULT_MAX_POLL_INTERVAL,
     DEFAULT_POLL_INTERVAL,
     TaskPoller,
 )
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
 
 __all__ = ["DEFAULT_POLL_INTERVAL", "ApimartTaskTrigger", "EventStatus"]
 
-#: Idle pooled connections outlive the poll interval by this much, so each poll reuses its
+#: Idle pooled connections outlive the widest poll interval by this much, so each poll reuses its
 #: connection instead of a new TLS handshake (docs/performance.md).
 KEEPALIVE_MARGIN = 60.0
 
@@ -43,6 +44,8 @@ class ApimartTaskTrigger(BaseTrigger):
     :param end_time: absolute deadline, unix epoch seconds (survives triggerer restarts).
     :param max_failing_polls: failed reads in a row tolerated before giving up.
     :param first_poll_delay: seconds before the first read (plus up to 2 s of jitter).
+    :param max_poll_interval: the widest gap between reads while the render is far from its
+        estimated end; near it, reads come every ``poll_interval``.
     """
 
     def __init__(
@@ -53,6 +56,7 @@ class ApimartTaskTrigger(BaseTrigger):
         end_time: float | None = None,
         max_failing_polls: int = DEFAULT_MAX_FAILING_POLLS,
         first_poll_delay: float = DEFAULT_FIRST_POLL_DELAY,
+        max_poll_interval: float = DEFAULT_MAX_POLL_INTERVAL,
     ) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
         if poll_interval <= 0:
@@ -63,6 +67,7 @@ class ApimartTaskTrigger(BaseTrigger):
         self.end_time = end_time
         self.max_failing_polls = max_failing_polls
         self.first_poll_delay = float(first_poll_delay)
+        self.max_poll_interval = max(float(max_poll_interval), self.poll_interval)
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (
@@ -74,6 +79,7 @@ class ApimartTaskTrigger(BaseTrigger):
                 "end_time": self.end_time,
                 "max_failing_polls": self.max_failing_polls,
                 "first_poll_delay": self.first_poll_delay,
+                "max_poll_interval": self.max_poll_interval,
             },
         )
 
@@ -84,8 +90,9 @@ class ApimartTaskTrigger(BaseTrigger):
             end_time=self.end_time,
             max_failing_polls=self.max_failing_polls,
             first_poll_delay=self.first_poll_delay,
+            max_poll_interval=self.max_poll_interval,
         )
-        hook = ApimartHook(self.apimart_conn_id, keepalive_expiry=self.poll_interval + KEEPALIVE_MARGIN)
+        hook = ApimartHook(self.apimart_conn_id, keepalive_expiry=self.max_poll_interval + KEEPALIVE_MARGIN)
         async with hook:
             event = await wait_in_triggerer(hook, poller, self.log)
         yield TriggerEvent(event.to_payload())  # type: ignore[no-untyped-call]

@@ -28,6 +28,9 @@ DEFAULT_POLL_INTERVAL = 10.0
 DEFAULT_FIRST_POLL_DELAY = 5.0
 #: Up to this many seconds are added at random to the first wait, so a fan-out does not poll in step.
 MAX_FIRST_POLL_JITTER = 2.0
+#: The widest gap between two reads of a running task, however far it is from done: a render that
+#: finishes much earlier than estimated is noticed within this bound.
+DEFAULT_MAX_POLL_INTERVAL = 60.0
 #: Failed status reads in a row (network, 429, 5xx, unreadable answers) tolerated before giving
 #: up; with the shared backoff that is a few minutes of outage.
 DEFAULT_MAX_FAILING_POLLS = 10
@@ -62,6 +65,7 @@ class TaskPoller:
     end_time: float | None = None
     max_failing_polls: int = DEFAULT_MAX_FAILING_POLLS
     first_poll_delay: float = DEFAULT_FIRST_POLL_DELAY
+    max_poll_interval: float = DEFAULT_MAX_POLL_INTERVAL
     failing_polls: int = field(default=0, init=False)
     _last_news: tuple[TaskState, float | None] | None = field(default=None, init=False)
 
@@ -83,7 +87,19 @@ class TaskPoller:
         news = (status.state, status.progress)
         note = describe_progress(status) if news != self._last_news else None
         self._last_news = news
-        return Step(delay=self._capped(self.poll_interval, now), status=status, note=note)
+        return Step(delay=self._capped(self.interval_for(status, now), now), status=status, note=note)
+
+    def interval_for(self, status: TaskStatus, now: float) -> float:
+        """The wait before the next read of a running task: until its estimated end while that is
+        far (at most ``max_poll_interval``), every ``poll_interval`` once it is near or overdue.
+
+        A render that meets its estimate costs a handful of reads instead of one per
+        ``poll_interval``, and its end is still noticed within ``poll_interval``.
+        """
+        remaining = estimated_remaining(status, now)
+        if remaining is None or remaining <= self.poll_interval:
+            return self.poll_interval
+        return max(self.poll_interval, min(self.max_poll_interval, remaining))
 
     def after_error(self, error: ApimartError, now: float) -> Step:
         if not tolerated(error):
@@ -108,6 +124,18 @@ class TaskPoller:
         if self.end_time is None:
             return seconds
         return max(0.0, min(seconds, self.end_time - now))
+
+
+def estimated_remaining(status: TaskStatus, now: float) -> float | None:
+    """Seconds until the render should end, from ``estimated_time`` and ``progress`` (or, without
+    progress, the time since ``created``); None when the API gives no estimate."""
+    if not status.estimated_time:
+        return None
+    if status.progress is not None:
+        return max(0.0, status.estimated_time * (1 - min(100.0, status.progress) / 100))
+    if status.created is not None:
+        return max(0.0, status.estimated_time - (now - status.created))
+    return None
 
 
 def tolerated(error: ApimartError) -> bool:

@@ -157,6 +157,7 @@ def test_one_client_and_one_connection_lookup_per_run(
     simulator: ApimartSimulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     simulator.config.render_seconds = 0.5
+    simulator.config.estimated_time = 0  # no estimate: a read every poll_interval
     remote_task_id = submit_remote_task()
     lookups: list[str] = []
     clients: list[object] = []

@@ -1,0 +1,71 @@
+"""The poller spaces its reads by the render's estimate: few reads, and the end noticed promptly."""
+
+from __future__ import annotations
+
+import pytest
+
+from airflow_provider_apimart.models.responses import TaskStatus
+from airflow_provider_apimart.waiting.poller import TaskPoller
+
+POLL_INTERVAL = 10.0
+
+
+def simulate(
+    render_seconds: float, estimated_time: float, max_poll_interval: float = 60.0
+) -> tuple[int, float]:
+    """Reads made until the poller sees the render completed, and how late it noticed it.
+
+    The render reports linear progress and the estimate the API gave; time is simulated.
+    """
+    poller = TaskPoller(
+        "task_X", poll_interval=POLL_INTERVAL, first_poll_delay=5.0, max_poll_interval=max_poll_interval
+    )
+    now = 5.0  # the first read after the settle delay
+    reads = 0
+    while True:
+        reads += 1
+        if now >= render_seconds:
+            return reads, now - render_seconds
+        progress = int(100 * now / render_seconds)
+        status = TaskStatus(
+            id="task_X", status="processing", progress=progress, estimated_time=estimated_time
+        )
+        step = poller.after_status(status, now)
+        assert step.event is None
+        now += step.delay
+
+
+def test_a_render_meeting_its_estimate_costs_at_most_a_third_of_fixed_polling() -> None:
+    reads, late_by = simulate(render_seconds=300, estimated_time=300)
+    fixed_reads = 300 / POLL_INTERVAL
+    assert reads <= fixed_reads / 3, reads
+    assert late_by <= POLL_INTERVAL
+
+
+@pytest.mark.parametrize("render_seconds", [60, 120, 600, 1800])
+def test_any_render_that_meets_its_estimate_is_noticed_within_poll_interval(render_seconds: float) -> None:
+    reads, late_by = simulate(render_seconds=render_seconds, estimated_time=render_seconds)
+    assert late_by <= POLL_INTERVAL
+    assert reads <= max(3, render_seconds / POLL_INTERVAL / 3)
+
+
+def test_a_render_far_earlier_than_its_estimate_is_noticed_within_max_poll_interval() -> None:
+    _reads, late_by = simulate(render_seconds=100, estimated_time=600, max_poll_interval=60)
+    assert late_by <= 60
+
+
+def test_an_overdue_render_is_read_every_poll_interval() -> None:
+    poller = TaskPoller("task_X", poll_interval=POLL_INTERVAL)
+    overdue = TaskStatus(id="task_X", status="processing", progress=99, estimated_time=300)
+    assert poller.after_status(overdue, 1000).delay == POLL_INTERVAL
+
+
+def test_without_an_estimate_reads_come_every_poll_interval() -> None:
+    poller = TaskPoller("task_X", poll_interval=POLL_INTERVAL)
+    assert poller.after_status(TaskStatus(id="task_X", status="pending"), 0).delay == POLL_INTERVAL
+
+
+def test_the_gap_never_passes_the_deadline() -> None:
+    poller = TaskPoller("task_X", poll_interval=POLL_INTERVAL, end_time=20.0)
+    status = TaskStatus(id="task_X", status="processing", progress=1, estimated_time=600)
+    assert poller.after_status(status, 5.0).delay == 15.0
