@@ -30,18 +30,19 @@ from airflow_provider_apimart.hooks._settings import (
     settings_from_connection,
     shared_ssl_context,
 )
+from airflow_provider_apimart.inputs.references import require_uploaded
 from airflow_provider_apimart.models.base import VideoGenerationRequest
 from airflow_provider_apimart.models.requests import build_request
-from airflow_provider_apimart.models.responses import Balance, SubmitResponse, TaskStatus
+from airflow_provider_apimart.models.responses import Balance, SubmitResponse, TaskStatus, UploadedImage
 from airflow_provider_apimart.version_compat import AirflowNotFoundException
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
-    from types import TracebackType
 
 SUBMIT_PATH = "/v1/videos/generations"
 TASK_PATH = "/v1/tasks/{remote_task_id}"
 BALANCE_PATH = "/v1/balance"
+UPLOAD_PATH = "/v1/uploads/images"
 
 #: What APIMart's own client accepts as an Idempotency-Key: 1-191 visible ASCII characters.
 IDEMPOTENCY_KEY_PATTERN = re.compile(r"[\x21-\x7e]{1,191}")
@@ -62,10 +63,10 @@ class Answer(NamedTuple):
 class ApimartHook(BaseHook):
     """Talk to the APIMart API with the key and base URL of an ``apimart`` connection.
 
-    Sync methods (``submit_video``, ``get_task``, ``get_balance``) serve workers; ``aget_task``
-    serves the triggerer and never blocks its event loop. Each side keeps one pooled client,
-    built on first use; use the hook as a (async) context manager, or call ``close``/``aclose``,
-    to release it.
+    Sync methods (``submit_video``, ``upload_image``, ``get_task``, ``get_balance``) serve
+    workers; ``aget_task`` serves the triggerer and never blocks its event loop. Each side keeps
+    one pooled client, built on first use; use the hook as a (async) context manager, or call
+    ``close``/``aclose``, to release it.
 
     :param apimart_conn_id: the Airflow connection holding the API key (password) and, optionally,
         a base URL (host).
@@ -174,12 +175,7 @@ class ApimartHook(BaseHook):
     async def __aenter__(self) -> ApimartHook:
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
 
     # ------------------------------------------------------------------ one call, with retries
@@ -193,17 +189,19 @@ class ApimartHook(BaseHook):
         path: str,
         *,
         json: Mapping[str, Any] | None = None,
+        files: Mapping[str, tuple[str, bytes, str]] | None = None,
         headers: Mapping[str, str] | None = None,
         replay_safe: bool = True,
         retry: bool = True,
     ) -> Answer:
+        """One call, retried as policy allows; ``files`` (name -> (filename, content, type)) is multipart."""
         client = self.get_conn()
         settings = self.get_settings()
         call = Call(method, path, settings.api_key)
         for attempt in self._retry_policy(settings, retry=retry).sync(replay_safe=replay_safe):
             with attempt:
                 try:
-                    response = client.request(method, path, json=json, headers=headers)
+                    response = client.request(method, path, json=json, files=files, headers=headers)
                 except httpx.TransportError as error:
                     raise _transport_failure(error, call, settings) from error
                 return Answer(read_payload(response, call), response.headers)
@@ -236,12 +234,15 @@ class ApimartHook(BaseHook):
         :class:`ApimartValidationError` without any HTTP call. With ``idempotency_key`` (sent as
         the ``Idempotency-Key`` header) a lost answer is retried safely; without one, the POST is
         retried only where no job can have been created, and an answer lost after sending raises
-        :class:`ApimartSubmitOutcomeUnknownError` rather than risk paying twice.
+        :class:`ApimartSubmitOutcomeUnknownError` rather than risk paying twice. Stored image files
+        must be uploaded first (:mod:`airflow_provider_apimart.inputs`); a path is never sent.
 
         ``replayed`` on the answer is True when APIMart says (``Idempotency-Replayed: true``)
         that it answered from an earlier job made under the same key: no new job, no new charge.
         """
         validated = request if isinstance(request, VideoGenerationRequest) else build_request(request)
+        body = validated.to_body()
+        require_uploaded(validated.model, body)
         headers = {}
         if idempotency_key is not None:
             if not IDEMPOTENCY_KEY_PATTERN.fullmatch(idempotency_key):
@@ -251,9 +252,7 @@ class ApimartHook(BaseHook):
                 )
             headers["Idempotency-Key"] = idempotency_key
         try:
-            answer = self._request(
-                "POST", SUBMIT_PATH, json=validated.to_body(), headers=headers, replay_safe=bool(headers)
-            )
+            answer = self._request("POST", SUBMIT_PATH, json=body, headers=headers, replay_safe=bool(headers))
         except (ApimartConnectionError, ApimartAPIError) as error:
             if idempotency_key is None and _outcome_unknown(error):
                 raise ApimartSubmitOutcomeUnknownError(
@@ -281,6 +280,16 @@ class ApimartHook(BaseHook):
             )
         return submitted
 
+    def upload_image(self, content: bytes, *, filename: str, content_type: str) -> UploadedImage:
+        """Upload one image (JPEG, PNG, WebP or GIF, at most 20 MB) and return its URL, valid 72 hours.
+
+        Free, so it is retried like a read: a lost answer at worst stores the image twice. A file
+        the API refuses raises the typed error (413 for too large is an ``ApimartRejectedError``).
+        https://docs.apimart.ai/en/api-reference/uploads/images
+        """
+        answer = self._request("POST", UPLOAD_PATH, files={"file": (filename, content, content_type)})
+        return _parse(UploadedImage, answer.payload, what="upload answer")
+
     def get_task(self, remote_task_id: str, *, retry: bool = True) -> TaskStatus:
         """The current status of a remote task (not billable).
 
@@ -297,12 +306,8 @@ class ApimartHook(BaseHook):
     def get_balance(self) -> Balance:
         """The API key's balance (not billable). A ``success: false`` answer raises."""
         payload = self._request("GET", BALANCE_PATH).payload
-        body = (
-            payload.get("data")
-            if isinstance(payload, dict) and isinstance(payload.get("data"), dict)
-            else payload
-        )
-        balance = _parse(Balance, body, what="balance answer")
+        data = payload.get("data") if isinstance(payload, dict) else None
+        balance = _parse(Balance, data if isinstance(data, dict) else payload, what="balance answer")
         if balance.success is False:
             # The documented failures with HTTP 200 are "token not found" and a missing header:
             # both mean the key is not usable.

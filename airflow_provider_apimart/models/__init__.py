@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from airflow_provider_apimart.models.base import VideoGenerationRequest
+from airflow_provider_apimart.models.base import (
+    UPLOAD_IMAGE_LIMITS,
+    ImageLimits,
+    VideoGenerationRequest,
+    read_rendered_collection,
+)
 from airflow_provider_apimart.models.generic import GenericVideoRequest
 from airflow_provider_apimart.models.kling import KLING_V26, KlingV26Request
 from airflow_provider_apimart.models.omni import OMNI_FLASH_EXT, OmniFlashExtRequest
@@ -16,6 +21,7 @@ from airflow_provider_apimart.models.responses import (
     TaskResult,
     TaskState,
     TaskStatus,
+    UploadedImage,
     VideoOutput,
 )
 from airflow_provider_apimart.models.wan26 import WAN26_I2V_FLASH, Wan26I2VFlashRequest
@@ -26,11 +32,13 @@ __all__ = [
     "OMNI_FLASH_EXT",
     "REQUEST_MODELS",
     "TERMINAL_STATES",
+    "UPLOAD_IMAGE_LIMITS",
     "WAN26_I2V_FLASH",
     "WAN27",
     "Balance",
     "FailureKind",
     "GenericVideoRequest",
+    "ImageLimits",
     "ImageWithRole",
     "KlingV26Request",
     "OmniFlashExtRequest",
@@ -39,9 +47,11 @@ __all__ = [
     "TaskResult",
     "TaskState",
     "TaskStatus",
+    "UploadedImage",
     "VideoGenerationRequest",
     "VideoOutput",
     "Wan26I2VFlashRequest",
     "Wan27Request",
     "build_request",
+    "read_rendered_collection",
 ]

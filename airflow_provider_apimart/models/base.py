@@ -6,10 +6,22 @@ case) so the body sent is exactly what the DAG author wrote, only checked.
 
 from __future__ import annotations
 
+import ast
+import json
+import re
 import warnings
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, TypeVar
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from airflow_provider_apimart.exceptions import ApimartRequestWarning, ApimartValidationError
@@ -19,6 +31,47 @@ if TYPE_CHECKING:
 
 #: Shown instead of very long inputs (base64 images) in error messages.
 MAX_SHOWN_INPUT_CHARS = 80
+
+#: The list parameters of the documented models. On the generic model, whose fields have no types,
+#: these names (and only these, so a JSON-text prompt stays text) get the rendered-text reading.
+COLLECTION_PARAMETERS = frozenset({"image_urls", "image_with_roles", "video_urls"})
+
+_LITERAL_NODES = (ast.Expression, ast.List, ast.Tuple, ast.Dict, ast.Load, ast.UnaryOp, ast.USub, ast.UAdd)
+_LITERAL_VALUES = (str, int, float, type(None))  # bool is an int
+_URI_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://")
+MiB = 1024 * 1024
+
+
+def read_rendered_collection(value: Any) -> Any:
+    """The list or dict a rendered Jinja template wrote as text (``"['a.png']"``, ``'["a.png"]'``).
+
+    Airflow renders templates to strings unless the DAG sets ``render_template_as_native_obj``; a
+    list parameter must not go out as one string. JSON is read first, then Python literals (only
+    lists, tuples, dicts, strings, numbers, booleans and None; no names or calls). Anything else is
+    returned as is, so validation reports it.
+    """
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    if (text[:1], text[-1:]) not in {("[", "]"), ("{", "}")}:
+        return value
+    try:
+        parsed = json.loads(text)
+    except (ValueError, RecursionError):
+        try:
+            tree = ast.parse(text, mode="eval")
+            if not all(_is_plain_literal(node) for node in ast.walk(tree)):
+                return value
+            parsed = ast.literal_eval(tree)
+        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+            return value
+    return parsed if isinstance(parsed, list | dict) else value
+
+
+def _is_plain_literal(node: ast.AST) -> bool:
+    if isinstance(node, ast.Constant):
+        return isinstance(node.value, _LITERAL_VALUES)
+    return isinstance(node, _LITERAL_NODES)
 
 
 def reject_bool(value: Any) -> Any:
@@ -34,6 +87,33 @@ def _require_web_url(value: str) -> str:
     return value
 
 
+def is_stored_file(value: str) -> bool:
+    """Whether an image input names a file to upload before the submit (an absolute path, or a
+    ``file://``, ``s3://``, ``gs://``... URI for Airflow's ObjectStoragePath), not a URL to send."""
+    scheme = _URI_SCHEME.match(value)
+    if scheme is None:
+        return value.startswith("/")
+    return scheme.group(1).lower() not in {"http", "https"}
+
+
+def _require_stored_or_web_image(value: str) -> str:
+    if not is_stored_file(value):
+        if _URI_SCHEME.match(value) is None and not value.startswith("data:"):
+            raise PydanticCustomError(
+                "image_reference",
+                "is a relative path or not a URL: give a public http(s) URL, an absolute path "
+                "(/data/in/cat.png) or a storage URI (file:///data/in/cat.png, s3://conn@bucket/cat.png)",
+            )
+        return _require_web_url(value)
+    if value.lower().startswith("file://") and not value[len("file://") :].startswith("/"):
+        raise PydanticCustomError(
+            "image_reference", "a file:// URI needs an absolute path, like file:///data/in/cat.png"
+        )
+    if value.endswith(("://", "/")):
+        raise PydanticCustomError("image_reference", "names a folder, not an image file")
+    return value
+
+
 def _require_image_reference(value: str) -> str:
     if value.startswith("data:"):
         if not value.startswith("data:image/") or ";base64," not in value:
@@ -41,7 +121,7 @@ def _require_image_reference(value: str) -> str:
                 "image_data_uri", "a data URI must look like data:image/<type>;base64,..."
             )
         return value
-    return _require_web_url(value)
+    return _require_stored_or_web_image(value)
 
 
 def one_of(*allowed: int, error: str = "allowed_values") -> Callable[[int], int]:
@@ -67,7 +147,39 @@ WebUrl = Annotated[str, AfterValidator(_require_web_url)]
 """A public http(s) URL: audio and video inputs have no upload or base64 form."""
 
 ImageReference = Annotated[str, AfterValidator(_require_image_reference)]
-"""An image as a public http(s) URL or a ``data:image/...;base64,`` URI (both documented)."""
+"""An image as a public http(s) URL or a ``data:image/...;base64,`` URI (both documented), or a
+stored file (:func:`is_stored_file`) that the operator uploads and replaces by its URL."""
+
+ImageUrlOrFile = Annotated[str, AfterValidator(_require_stored_or_web_image)]
+"""An image as an http(s) URL or a stored file, for inputs whose page documents no base64."""
+
+CollectionT = TypeVar("CollectionT")
+
+Rendered = Annotated[CollectionT, BeforeValidator(read_rendered_collection)]
+"""A list or dict parameter that may arrive as the text a template rendered (see
+:func:`read_rendered_collection`): ``Rendered[list[WebUrl]]``."""
+
+
+@dataclass(frozen=True)
+class ImageLimits:
+    """What one stored image may be before it is uploaded, and whose words the limits are."""
+
+    #: Named in error messages: "the upload endpoint", or the model page that is stricter.
+    source: str
+    max_bytes: int
+    #: Formats as the MIME types the upload answer uses.
+    content_types: frozenset[str]
+    #: Inclusive bounds of each side in pixels, where the page gives them.
+    min_side: int | None = None
+    max_side: int | None = None
+
+
+#: https://docs.apimart.ai/en/api-reference/uploads/images: JPEG, PNG, WebP or GIF, at most 20 MB.
+UPLOAD_IMAGE_LIMITS = ImageLimits(
+    source="the upload endpoint",
+    max_bytes=20 * MiB,
+    content_types=frozenset({"image/jpeg", "image/png", "image/webp", "image/gif"}),
+)
 
 
 _warned: set[str] = set()
@@ -104,8 +216,24 @@ class VideoGenerationRequest(BaseModel):
 
     #: The APIMart model name this class validates (empty on the generic model).
     MODEL_NAME: ClassVar[str] = ""
+    #: What a stored image input may be: the upload endpoint's limits unless the page is stricter.
+    IMAGE_LIMITS: ClassVar[ImageLimits] = UPLOAD_IMAGE_LIMITS
 
     model: str
+
+    @model_validator(mode="before")
+    @classmethod
+    def _read_rendered_extra_collections(cls, data: Any) -> Any:
+        # Declared fields read rendered text through their Rendered type; undeclared ones (the
+        # generic model's) have no type, so the known list parameters are read here.
+        if cls.model_config.get("extra") != "allow" or not isinstance(data, dict):
+            return data
+        return {
+            name: read_rendered_collection(value)
+            if name in COLLECTION_PARAMETERS and name not in cls.model_fields
+            else value
+            for name, value in data.items()
+        }
 
     @classmethod
     def validated(cls: type[RequestT], body: dict[str, Any]) -> RequestT:

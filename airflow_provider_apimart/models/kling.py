@@ -11,6 +11,7 @@ from pydantic import AfterValidator, Field, model_validator
 
 from airflow_provider_apimart.models.base import (
     ImageReference,
+    Rendered,
     VideoGenerationRequest,
     WholeNumber,
     one_of,
@@ -38,7 +39,7 @@ class KlingV26Request(VideoGenerationRequest):
     # No maximum length is documented for kling's negative_prompt, so none is enforced.
     negative_prompt: str | None = None
     # 1 image = first frame, 2 = first + last frame (pro only). None or [] = text-to-video.
-    image_urls: Annotated[list[ImageReference], Field(max_length=2)] | None = None
+    image_urls: Annotated[Rendered[list[ImageReference]], Field(max_length=2)] | None = None
     audio: bool | None = None
     watermark: bool | None = None
 

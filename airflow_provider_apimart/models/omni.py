@@ -15,6 +15,7 @@ from pydantic_core import PydanticCustomError
 
 from airflow_provider_apimart.models.base import (
     ImageReference,
+    Rendered,
     VideoGenerationRequest,
     WebUrl,
     WholeNumber,
@@ -69,9 +70,9 @@ class OmniFlashExtRequest(VideoGenerationRequest):
     resolution: Annotated[str, AfterValidator(_resolution_any_case)] | None = None
     aspect_ratio: AspectRatio | None = None
     size: AspectRatio | None = None  # compatibility alias of aspect_ratio
-    image_urls: list[ImageReference] | None = None
+    image_urls: Rendered[list[ImageReference]] | None = None
     # Documented on the published Omni-Flash-Ext page, not in its parameter table.
-    video_urls: Annotated[list[WebUrl], Field(max_length=1)] | None = None
+    video_urls: Annotated[Rendered[list[WebUrl]], Field(max_length=1)] | None = None
 
     @model_validator(mode="after")
     def _supported_image_count(self) -> OmniFlashExtRequest:

@@ -215,3 +215,18 @@ class Balance(_Lenient):
     remain_balance: Number | None = None
     used_balance: Number | None = None
     unlimited_quota: bool | None = None
+
+
+# ---------------------------------------------------------------- upload: POST /v1/uploads/images
+
+
+class UploadedImage(_Lenient):
+    """The upload answer, a bare object without the ``code``/``data`` envelope
+    (https://docs.apimart.ai/en/api-reference/uploads/images). ``url`` is valid for 72 hours
+    from ``created_at`` (unix seconds); only ``url`` is required."""
+
+    url: Annotated[str, Field(min_length=1)]
+    filename: str | None = None
+    content_type: str | None = None
+    bytes: int | None = None
+    created_at: Number | None = None

@@ -10,8 +10,11 @@ from typing import Annotated, ClassVar, Final, Literal
 from pydantic import Field, model_validator
 
 from airflow_provider_apimart.models.base import (
+    ImageLimits,
     ImageReference,
+    MiB,
     NonNegativeSeed,
+    Rendered,
     VideoGenerationRequest,
     WebUrl,
     WholeNumber,
@@ -37,9 +40,18 @@ class Wan26I2VFlashRequest(VideoGenerationRequest):
     prompt_extend true, shot_type single, watermark false."""
 
     MODEL_NAME: ClassVar[str] = WAN26_I2V_FLASH
+    # The page: JPEG, JPG, PNG, BMP, WEBP, at most 10MB, 240-8000 px a side. The upload endpoint
+    # takes no BMP, so a stored BMP is refused; BMP by URL is left to the API.
+    IMAGE_LIMITS: ClassVar[ImageLimits] = ImageLimits(
+        source=WAN26_I2V_FLASH,
+        max_bytes=10 * MiB,
+        content_types=frozenset({"image/jpeg", "image/png", "image/webp"}),
+        min_side=240,
+        max_side=8000,
+    )
 
     model: Literal["wan2.6-i2v-flash"] = WAN26_I2V_FLASH
-    image_urls: Annotated[list[ImageReference], Field(min_length=1, max_length=1)]
+    image_urls: Annotated[Rendered[list[ImageReference]], Field(min_length=1, max_length=1)]
     # No maximum prompt length is documented for this model, so none is enforced.
     prompt: str | None = None
     negative_prompt: Annotated[str, Field(max_length=500)] | None = None

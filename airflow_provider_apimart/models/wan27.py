@@ -13,7 +13,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from airflow_provider_apimart.models.base import (
     ImageReference,
+    ImageUrlOrFile,
     NonNegativeSeed,
+    Rendered,
     VideoGenerationRequest,
     WebUrl,
     WholeNumber,
@@ -30,7 +32,8 @@ class ImageWithRole(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    url: WebUrl
+    # The page says http/https; a stored file is uploaded first and sent as its URL.
+    url: ImageUrlOrFile
     role: Literal["first_frame", "last_frame"] | None = None
 
 
@@ -44,9 +47,9 @@ class Wan27Request(VideoGenerationRequest):
     prompt: Annotated[str, Field(max_length=5000)] | None = None
     # 1 image = first frame, 2 = first + last. More than 2 is not documented either way, so it
     # is left to the API.
-    image_urls: list[ImageReference] | None = None
-    image_with_roles: list[ImageWithRole] | None = None
-    video_urls: list[WebUrl] | None = None
+    image_urls: Rendered[list[ImageReference]] | None = None
+    image_with_roles: Rendered[list[Rendered[ImageWithRole]]] | None = None
+    video_urls: Rendered[list[WebUrl]] | None = None
     negative_prompt: Annotated[str, Field(max_length=500)] | None = None
     # The page lists the values in upper case only ("720P", "1080P").
     resolution: Literal["720P", "1080P"] | None = None

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from airflow_provider_apimart.models import SubmitResponse, TaskState, TaskStatus
+from airflow_provider_apimart.models import SubmitResponse, TaskState, TaskStatus, UploadedImage
 
 COMPLETED_EXAMPLE: dict[str, Any] = {  # the Omni-Flash-Ext page, "Successful Result Example"
     "id": "task_01KS1H7ZYSJWH1N779S2FSHTKA",
@@ -195,3 +195,18 @@ def test_failure_kind_decides_whether_a_retry_can_help(
 
     failure = TaskError.model_validate(error)
     assert (failure.kind.value, failure.kind.is_permanent) == (kind, permanent)
+
+
+def test_upload_answer_is_read_without_an_envelope_and_leniently() -> None:
+    answer = {
+        "url": "https://upload.apimart.ai/f/1.png",
+        "filename": "cat.png",
+        "content_type": "image/png",
+        "bytes": 2072,
+        "created_at": 1767225600,
+        "expires_at": 1767484800,
+    }
+    uploaded = UploadedImage.model_validate(answer)
+    assert (uploaded.url, uploaded.bytes, uploaded.created_at) == (answer["url"], 2072, 1767225600)
+    assert uploaded.model_extra == {"expires_at": 1767484800}
+    assert UploadedImage.model_validate({"url": "https://u/x.png"}).created_at is None
