@@ -8,7 +8,7 @@ LOCK := requirements/test.lock
 # work behind registries whose certificates only the system store knows.
 export UV_SYSTEM_CERTS := 1
 
-.PHONY: demo test lint typecheck unit lock clean
+.PHONY: demo test lint typecheck unit bench lock clean
 
 $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,10 @@ typecheck: $(VENV)/.installed
 
 unit: $(VENV)/.installed
 	$(BIN)/pytest
+
+## bench: time and measure the provider's video download against a bare httpx copy (benchmarks/README.md)
+bench: $(VENV)/.installed
+	$(BIN)/python benchmarks/download.py
 
 ## lock: re-resolve requirements/test.lock after changing dependencies in pyproject.toml
 lock: | $(BIN)/uv

@@ -1,0 +1,343 @@
+"""Copy one result video over HTTP into a writer: streamed, hashed while it flows, checked, resumed.
+
+Memory stays flat whatever the size: one chunk (~1 MiB) is in flight at a time. A transient failure
+(5xx, 408, 429, a dropped or stalled connection) is tried again a few times within the call,
+resuming with ``Range`` where the server allows it; a refused URL (403/404/410) is not.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any, Protocol
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+
+from airflow_provider_apimart.exceptions import ApimartDownloadError, ApimartVideoExpiredError
+from airflow_provider_apimart.hooks import _retry
+from airflow_provider_apimart.hooks._errors import retry_after_seconds
+from airflow_provider_apimart.hooks._settings import USER_AGENT, shared_ssl_context
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Sequence
+
+#: Tries of one download within one call (the first included); an Airflow retry starts over.
+DOWNLOAD_ATTEMPTS = 4
+CHUNK_BYTES = 1024 * 1024
+#: Connecting is quick or hopeless; a CDN may pause longer mid-body before the next bytes.
+TIMEOUT = httpx.Timeout(60.0, connect=10.0)
+
+_EXPIRED_STATUSES = frozenset({403, 404, 410})
+_GENERIC_TYPES = frozenset({"", "application/octet-stream", "binary/octet-stream"})
+#: Enough leading bytes for every signature below, the WebM doctype included.
+_HEAD_BYTES = 64
+_EBML = b"\x1a\x45\xdf\xa3"
+_MOV_BOXES = frozenset({b"moov", b"mdat", b"free", b"wide"})
+_CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+|\*)")
+
+
+class ChunkWriter(Protocol):
+    """Where the bytes go; ``restart`` throws away what was written, for a server without Range."""
+
+    def write(self, pieces: Sequence[bytes]) -> None: ...
+
+    def restart(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class Downloaded:
+    sha256: str
+    bytes: int
+    content_type: str
+
+
+@dataclass(frozen=True)
+class Source:
+    """One result URL and the words that name it in logs and errors (never its query string)."""
+
+    url: str
+    remote_task_id: str
+    label: str  # "video 1 of 2 of APIMart task task_X"
+    expires_at: float | None = None
+
+    @property
+    def public(self) -> str:
+        return public_url(self.url)
+
+
+def public_url(url: str) -> str:
+    """The URL without query, fragment or user info: a signed URL's query is its credential."""
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, "", ""))
+
+
+def new_client() -> httpx.Client:
+    """A client for result URLs: no auth of any kind, since they live on another host (a CDN)."""
+    return httpx.Client(
+        auth=None,
+        follow_redirects=True,
+        timeout=TIMEOUT,
+        verify=shared_ssl_context(),
+        headers={"User-Agent": USER_AGENT},
+    )
+
+
+def human_size(size: int) -> str:
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("KB", 1e3)):
+        if size >= scale:
+            return f"{size / scale:.1f} {unit}"
+    return f"{size} B"
+
+
+class _Retry(Exception):  # noqa: N818 - a signal to try again, not an error the caller sees
+    """One attempt failed in a way the next one may not; ``retry_after`` is the server's wish."""
+
+    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.retry_after = retry_after
+
+
+@dataclass
+class _Progress:
+    """What arrived so far, kept across attempts so a resume hashes on from where it stopped."""
+
+    hasher: Any = field(default_factory=hashlib.sha256)
+    received: int = 0
+    total: int | None = None
+    head: bytes = b""
+    declared_type: str = ""
+    content_type: str | None = None  # set once the type (or signature) has been judged
+    resumable: bool = True
+
+    def reset(self, writer: ChunkWriter) -> None:
+        writer.restart()
+        self.hasher = hashlib.sha256()
+        self.received, self.total, self.head, self.content_type = 0, None, b"", None
+
+
+def download(client: httpx.Client, source: Source, writer: ChunkWriter, *, log: Any) -> Downloaded:
+    """Stream ``source`` into ``writer``; the writer's commit or abort is the caller's.
+
+    :raises ApimartVideoExpiredError: the URL answered 403, 404 or 410 (not retried).
+    :raises ApimartDownloadError: not a video, or still failing after ``DOWNLOAD_ATTEMPTS`` tries.
+    """
+    logging.getLogger("httpx").addFilter(_HIDE_SIGNED_QUERIES)  # once: addFilter skips duplicates
+    progress = _Progress()
+    for attempt in range(1, DOWNLOAD_ATTEMPTS + 1):
+        try:
+            _attempt(client, source, writer, progress, log)
+        except _Retry as failure:
+            retry_after = failure.retry_after
+            too_long = retry_after is not None and retry_after > _retry.MAX_RETRY_AFTER
+            if attempt == DOWNLOAD_ATTEMPTS or too_long:
+                why = f"{failure}, Retry-After {retry_after:.0f} s" if too_long else str(failure)
+                raise ApimartDownloadError(
+                    f"Could not download {source.label} from {source.public} after {attempt} "
+                    f"{'try' if attempt == 1 else 'tries'} ({why}; {human_size(progress.received)} had "
+                    "arrived). An Airflow retry downloads it again without paying for a new render."
+                ) from None
+            wait = _retry.backoff_delay(attempt, retry_after)
+            log.warning(
+                "Downloading %s from %s failed (%s); %s in %.1f s (try %d of %d).",
+                source.label,
+                source.public,
+                failure,
+                _next_step(progress),
+                wait,
+                attempt + 1,
+                DOWNLOAD_ATTEMPTS,
+            )
+            _retry.sleep(wait)
+        else:
+            return Downloaded(progress.hasher.hexdigest(), progress.received, progress.content_type or "")
+    raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
+
+
+def _next_step(progress: _Progress) -> str:
+    if progress.received and progress.resumable:
+        of = f" of {human_size(progress.total)}" if progress.total else ""
+        return f"resuming at byte {progress.received} ({human_size(progress.received)}{of} kept)"
+    return "starting again"
+
+
+def _attempt(
+    client: httpx.Client, source: Source, writer: ChunkWriter, progress: _Progress, log: Any
+) -> None:
+    if progress.received and not progress.resumable:
+        progress.reset(writer)
+    headers = {"Accept-Encoding": "identity"}
+    if progress.received:
+        headers["Range"] = f"bytes={progress.received}-"
+    try:
+        with (
+            _hidden_queries(),
+            client.stream("GET", source.url, headers=headers, follow_redirects=True) as response,
+        ):
+            encoded = _start(response, source, writer, progress, log)
+            _copy_body(response.iter_bytes() if encoded else response.iter_raw(), source, writer, progress)
+    except httpx.TransportError as error:
+        if isinstance(error, httpx.UnsupportedProtocol):
+            raise _unusable(source, error) from None
+        raise _Retry(f"{type(error).__name__}: {error}") from None
+    except (httpx.HTTPError, httpx.InvalidURL) as error:  # too many redirects, an undecodable body
+        raise _unusable(source, error) from None
+    if progress.received == 0:
+        raise ApimartDownloadError(f"{_cap(source.label)} at {source.public} is empty (0 bytes received).")
+    if progress.total is not None and progress.received != progress.total:
+        raise _Retry(f"the answer ended after {progress.received} of {progress.total} bytes")
+    if progress.content_type is None:
+        _judge(source, progress)  # a file shorter than the signature window
+
+
+def _copy_body(pieces: Iterator[bytes], source: Source, writer: ChunkWriter, progress: _Progress) -> None:
+    """Hash and count each piece as it arrives; hand them to the writer ~1 MiB at a time. When the
+    connection breaks, what did arrive is written before the error goes on: a resume loses nothing."""
+    pending: list[bytes] = []
+    pending_bytes = 0
+    try:
+        for piece in pieces:
+            _take(piece, source, progress)
+            pending.append(piece)
+            pending_bytes += len(piece)
+            if pending_bytes >= CHUNK_BYTES:
+                writer.write(pending)
+                pending, pending_bytes = [], 0
+    finally:
+        if pending:
+            writer.write(pending)
+
+
+def _unusable(source: Source, error: Exception) -> ApimartDownloadError:
+    return ApimartDownloadError(
+        f"Cannot download {source.label} from {source.public}: {type(error).__name__}: {error}"
+    )
+
+
+def _start(
+    response: httpx.Response, source: Source, writer: ChunkWriter, progress: _Progress, log: Any
+) -> bool:
+    """Check an answer's status and headers and line ``progress`` up with its first byte; True
+    when its body is content-encoded (then it is decoded, and neither counted against
+    Content-Length nor resumed, since both count encoded bytes)."""
+    code = response.status_code
+    if code in _EXPIRED_STATUSES:
+        raise ApimartVideoExpiredError(
+            f"The result URL {source.public} of APIMart task {source.remote_task_id} answered HTTP "
+            f"{code}: it has expired or was withdrawn (expires_at {_when(source.expires_at)})."
+        )
+    if code in (408, 429) or code >= 500:
+        raise _Retry(f"HTTP {code}", retry_after_seconds(response.headers))
+    if code == 416 and progress.received:
+        progress.reset(writer)
+        raise _Retry("HTTP 416 for the resume range")
+    if code not in (200, 206):
+        raise ApimartDownloadError(
+            f"Cannot download {source.label} from {source.public}: it answered HTTP {code}."
+        )
+    encoded: bool = response.headers.get("content-encoding", "identity").strip().lower() != "identity"
+    if encoded:
+        progress.resumable = False
+    if code == 206:
+        match = _CONTENT_RANGE.fullmatch(response.headers.get("content-range", "").strip())
+        if match is None or int(match.group(1)) != progress.received:
+            progress.resumable = False
+            raise _Retry(f"it sent a range not asked for ({response.headers.get('content-range')!r})")
+        if match.group(3) != "*":
+            progress.total = int(match.group(3))
+    elif progress.received:
+        log.warning(
+            "%s ignored the Range request (HTTP 200): downloading %s again from the start.",
+            source.public,
+            source.label,
+        )
+        progress.reset(writer)
+    if code == 200 and not encoded and "content-length" in response.headers:
+        progress.total = int(response.headers["content-length"])
+    if progress.received == 0:
+        progress.declared_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
+        if not progress.declared_type.startswith("video/") and progress.declared_type not in _GENERIC_TYPES:
+            length = response.headers.get("content-length")
+            size = f", Content-Length {length}" if length is not None else ""
+            raise ApimartDownloadError(
+                f"{_cap(source.label)} at {source.public} is not a video: HTTP {code} with "
+                f"Content-Type {progress.declared_type!r}{size}."
+            )
+    return encoded
+
+
+def _take(chunk: bytes, source: Source, progress: _Progress) -> None:
+    """Count and hash one chunk; judge the file by its first bytes once enough have come."""
+    if len(progress.head) < _HEAD_BYTES:
+        progress.head += chunk[: _HEAD_BYTES - len(progress.head)]
+    progress.hasher.update(chunk)
+    progress.received += len(chunk)
+    if progress.content_type is None and len(progress.head) >= _HEAD_BYTES:
+        _judge(source, progress)
+
+
+def _judge(source: Source, progress: _Progress) -> None:
+    """A ``video/*`` answer is taken at its word; a generic one must carry a video signature."""
+    if progress.declared_type.startswith("video/"):
+        progress.content_type = progress.declared_type
+        return
+    sniffed = sniff_video_type(progress.head)
+    if sniffed is None:
+        raise ApimartDownloadError(
+            f"{_cap(source.label)} at {source.public} is not a video: Content-Type "
+            f"{progress.declared_type or 'missing'!r} and its first bytes ({progress.head[:16].hex()}) "
+            "carry no MP4/MOV or WebM/Matroska signature."
+        )
+    progress.content_type = sniffed
+
+
+def sniff_video_type(head: bytes) -> str | None:
+    """The video type the leading bytes show (an ISO-BMFF box or an EBML header), else None."""
+    if head.startswith(_EBML):
+        return "video/webm" if b"webm" in head else "video/x-matroska"
+    box = head[4:8]
+    if box == b"ftyp":
+        return "video/quicktime" if head[8:12] == b"qt  " else "video/mp4"
+    return "video/quicktime" if box in _MOV_BOXES else None
+
+
+def _cap(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _when(epoch: float | None) -> str:
+    return (
+        "unknown" if epoch is None else f"{datetime.fromtimestamp(epoch, tz=timezone.utc):%Y-%m-%d %H:%M} UTC"
+    )
+
+
+# httpx logs every request's whole URL at INFO ("HTTP Request: GET https://cdn/...?token=..."), and
+# Airflow writes INFO to the task log every viewer of the DAG can read. While this module downloads
+# (a context variable, so other clients' lines are left alone), the query is cut from those lines.
+_DOWNLOADING: ContextVar[bool] = ContextVar("apimart_downloading", default=False)
+
+
+class _HideSignedQueries(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        if _DOWNLOADING.get() and isinstance(record.args, tuple):
+            record.args = tuple(
+                public_url(str(arg)) if isinstance(arg, httpx.URL) else arg for arg in record.args
+            )
+        return True
+
+
+_HIDE_SIGNED_QUERIES = _HideSignedQueries()
+
+
+@contextmanager
+def _hidden_queries() -> Iterator[None]:
+    token = _DOWNLOADING.set(True)
+    try:
+        yield
+    finally:
+        _DOWNLOADING.reset(token)
