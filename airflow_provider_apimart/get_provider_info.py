@@ -98,6 +98,13 @@ def get_provider_info() -> dict[str, Any]:
                         "already have created a job, unless it carries an Idempotency-Key.",
                         "schema": {"type": ["integer", "null"], "default": 3, "minimum": 0, "maximum": 10},
                     },
+                    "min_balance": {
+                        "label": "Minimum balance to submit",
+                        "description": "Operators check the key's balance right before a paid submit and "
+                        "fail without submitting when it is below this (in the balance's own unit). "
+                        "Empty: no check. An operator's min_balance argument wins.",
+                        "schema": {"type": ["number", "null"], "minimum": 0},
+                    },
                 },
             }
         ],

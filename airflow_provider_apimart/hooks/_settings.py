@@ -48,6 +48,8 @@ class ClientSettings:
     max_retries: int = DEFAULT_MAX_RETRIES
     #: The host had no scheme and https:// was assumed; a TLS failure then means "wrong scheme".
     scheme_assumed: bool = False
+    #: The connection's default ``min_balance`` for operators (extra ``min_balance``); None: no check.
+    min_balance: float | None = None
 
     @property
     def httpx_timeout(self) -> httpx.Timeout:
@@ -96,6 +98,7 @@ def settings_from_connection(
         scheme_assumed=bool(conn.host and conn.host.strip()) and "://" not in str(conn.host),
         timeout=DEFAULT_TIMEOUT if extras.timeout is None else extras.timeout,
         max_retries=DEFAULT_MAX_RETRIES if extras.max_retries is None else extras.max_retries,
+        min_balance=extras.min_balance,
     )
 
 
@@ -106,6 +109,7 @@ class ConnectionExtras(BaseModel):
 
     timeout: Annotated[float, BeforeValidator(reject_bool), Field(gt=0)] | None = None
     max_retries: Annotated[WholeNumber, Field(ge=0, le=MAX_RETRIES_LIMIT)] | None = None
+    min_balance: Annotated[float, BeforeValidator(reject_bool), Field(ge=0)] | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -117,6 +121,7 @@ class ConnectionExtras(BaseModel):
 _EXTRA_RULES = {
     "timeout": "must be a positive number of seconds",
     "max_retries": f"must be a whole number from 0 to {MAX_RETRIES_LIMIT}",
+    "min_balance": "must be a number, 0 or more, in the balance's own unit",
 }
 
 

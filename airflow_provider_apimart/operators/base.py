@@ -10,9 +10,17 @@ from airflow.sdk import BaseOperator
 
 from airflow_provider_apimart.exceptions import ApimartError, ApimartNotFoundError, ApimartValidationError
 from airflow_provider_apimart.hooks.apimart import ApimartHook
+from airflow_provider_apimart.inputs import (
+    check_images,
+    find_stored_images,
+    fingerprint_body,
+    upload_images,
+    with_uploaded_urls,
+)
 from airflow_provider_apimart.links.video import ApimartVideoLink
 from airflow_provider_apimart.models.generic import GenericVideoRequest
 from airflow_provider_apimart.models.requests import build_request
+from airflow_provider_apimart.operators.balance import check_balance
 from airflow_provider_apimart.operators.submission import (
     ENDED_WITHOUT_VIDEO,
     SubmitRecord,
@@ -21,6 +29,7 @@ from airflow_provider_apimart.operators.submission import (
     load_record,
     made_before,
     save_record,
+    state_store,
 )
 from airflow_provider_apimart.version_compat import conf
 from airflow_provider_apimart.waiting.outcome import XCOM_TASK_ID, ApimartWaitMixin
@@ -29,9 +38,12 @@ from airflow_provider_apimart.waiting.poller import DEFAULT_FIRST_POLL_DELAY, DE
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
+    from airflow_provider_apimart.inputs import CheckedImage
     from airflow_provider_apimart.models.base import VideoGenerationRequest
     from airflow_provider_apimart.models.responses import TaskStatus
 
+#: Templated arguments of every operator that are not part of the API request.
+OPERATOR_TEMPLATE_FIELDS = frozenset({"output_path"})
 #: The longest wait for one render unless ``timeout`` says otherwise (renders take minutes).
 DEFAULT_TIMEOUT = timedelta(hours=1)
 
@@ -55,8 +67,19 @@ class ApimartBaseVideoOperator(ApimartWaitMixin, BaseOperator):
     :param poll_interval: seconds between status checks; any positive number.
     :param first_poll_delay: seconds before the first check after the one right after the submit
         (the API advises 5-10 s; default 5, plus up to 2 s of jitter).
+    :param max_poll_interval: the widest gap between checks while the render is far from its
+        estimated end (default 60 s, or ``poll_interval`` if larger); near it, checks come every
+        ``poll_interval``.
     :param timeout: longest wait for the render, in seconds or as a timedelta (default 1 h).
     :param force_new_generation: pay for a fresh video on every try instead of reattaching.
+    :param output_path: where to keep the videos (templated): an absolute local path, a ``file://``
+        URI or any ObjectStoragePath URI (``s3://conn_id@bucket/prefix``). Each video is streamed
+        there with a provenance record beside it, ``return_value`` becomes the stored URIs, and a
+        retry downloads nothing already stored. Unset: ``return_value`` is the API's URLs, which
+        expire after about 24 h.
+    :param min_balance: refuse to submit (permanently, before any POST) when the key's balance is
+        below this; default from the connection's ``min_balance`` extra; unset: no check. A
+        reattach to an earlier try's job does not check: it pays nothing.
     """
 
     #: The request model of this operator's APIMart model (the generic operator picks by name).
@@ -77,22 +100,26 @@ class ApimartBaseVideoOperator(ApimartWaitMixin, BaseOperator):
         first_poll_delay: float = conf.getfloat(
             "apimart", "first_poll_delay", fallback=DEFAULT_FIRST_POLL_DELAY
         ),
+        max_poll_interval: float | None = None,
         timeout: float | timedelta = DEFAULT_TIMEOUT,
         force_new_generation: bool = False,
+        output_path: str | None = None,
+        min_balance: float | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        if poll_interval <= 0:
-            raise ValueError(f"poll_interval must be a positive number of seconds, got {poll_interval!r}")
-        if first_poll_delay < 0:
-            raise ValueError(f"first_poll_delay must not be negative, got {first_poll_delay!r}")
-        self.apimart_conn_id = apimart_conn_id
-        self.deferrable = deferrable
+        self.configure_wait(
+            apimart_conn_id=apimart_conn_id,
+            deferrable=deferrable,
+            poll_interval=poll_interval,
+            first_poll_delay=first_poll_delay,
+            max_poll_interval=max_poll_interval,
+            output_path=output_path,
+        )
         self.wait_for_completion = wait_for_completion
-        self.poll_interval = float(poll_interval)
-        self.first_poll_delay = float(first_poll_delay)
         self.timeout_seconds = timeout.total_seconds() if isinstance(timeout, timedelta) else float(timeout)
         self.force_new_generation = force_new_generation
+        self.min_balance = min_balance
 
     # ------------------------------------------------------------------ the request
 
@@ -110,7 +137,8 @@ class ApimartBaseVideoOperator(ApimartWaitMixin, BaseOperator):
 
     def _check_literal_request(self) -> None:
         """At DAG parse: a request made only of literal values is validated now."""
-        if all(_is_literal(getattr(self, name)) for name in (*self.request_fields, *self.template_fields)):
+        names = {*self.request_fields, *self.template_fields} - OPERATOR_TEMPLATE_FIELDS
+        if all(_is_literal(getattr(self, name)) for name in names):
             self.build_request()
 
     def wait_timeout_seconds(self) -> float:
@@ -119,12 +147,17 @@ class ApimartBaseVideoOperator(ApimartWaitMixin, BaseOperator):
     def model_name(self) -> str | None:
         return self.request_model.MODEL_NAME
 
+    def provenance(self, context: Context) -> dict[str, Any]:
+        return {**super().provenance(context), "request": self.build_request().to_body()}
+
     # ------------------------------------------------------------------ execute
 
     def execute(self, context: Context) -> list[str] | None:
+        # Everything that needs no network first: the request's rules, then the local files.
         request = self.build_request()
+        images = self._check_images(request)
         with ApimartHook(self.apimart_conn_id) as hook:
-            remote_task_id, status = self._reattach_or_submit(context, hook, request)
+            remote_task_id, status = self._reattach_or_submit(context, hook, request, images)
             context["ti"].xcom_push(key=XCOM_TASK_ID, value=remote_task_id)
             if not self.wait_for_completion:
                 self.log.info(
@@ -134,17 +167,34 @@ class ApimartBaseVideoOperator(ApimartWaitMixin, BaseOperator):
                 return None
             return self.wait_for_task(context, hook, remote_task_id, status)
 
+    def _check_images(self, request: VideoGenerationRequest) -> list[CheckedImage]:
+        """Images given as local paths or storage URIs: read and checked, before any request."""
+        try:
+            return check_images(find_stored_images(request.to_body()), request.model)
+        except ApimartValidationError as error:
+            raise error.for_task(self.task_id) from None
+
     def _reattach_or_submit(
-        self, context: Context, hook: ApimartHook, request: VideoGenerationRequest
+        self, context: Context, hook: ApimartHook, request: VideoGenerationRequest, images: list[CheckedImage]
     ) -> tuple[str, TaskStatus | None]:
-        """The remote task of this logical task: an earlier try's (3.3+), else a new submit."""
-        request_fingerprint = fingerprint(request.to_body())
+        """The remote task of this logical task: an earlier try's (3.3+), else a new submit.
+
+        Only when about to submit: the balance guard, then the uploads, then the POST.
+        """
+        # Files count by their content, not by their upload URL: every try sends the same key.
+        request_fingerprint = fingerprint(fingerprint_body(request.to_body(), images))
         record = None if self.force_new_generation else load_record(context, request_fingerprint)
         if record is not None:
             status = self._reattach(hook, record.remote_task_id)
             if status is not None:
                 return record.remote_task_id, status
         superseded = record.remote_task_id if record is not None else None
+        min_balance = self.min_balance if self.min_balance is not None else hook.get_settings().min_balance
+        if min_balance is not None:
+            check_balance(hook, min_balance, task_id=self.task_id, log=self.log)
+        if images:
+            urls = upload_images(hook, images, state_store(context), self.log)
+            request = build_request(with_uploaded_urls(request.to_body(), urls))
         return self._submit(context, hook, request, request_fingerprint, superseded)
 
     def _reattach(self, hook: ApimartHook, remote_task_id: str) -> TaskStatus | None:

@@ -63,7 +63,7 @@ class ApimartWan26I2VFlashOperator(_ModelVideoOperator):
         "image_urls", "prompt", "negative_prompt", "resolution", "duration", "audio", "audio_url",
         "prompt_extend", "shot_type", "seed", "watermark", "template",
     )  # fmt: skip
-    template_fields: Sequence[str] = request_fields
+    template_fields: Sequence[str] = (*request_fields, "output_path")
     template_fields_renderers = _LIST_OR_DICT_RENDERERS
 
     def __init__(
@@ -99,7 +99,7 @@ class ApimartWan27Operator(_ModelVideoOperator):
         "prompt", "image_urls", "image_with_roles", "video_urls", "negative_prompt", "resolution",
         "duration", "size", "audio_url", "prompt_extend", "watermark", "seed",
     )  # fmt: skip
-    template_fields: Sequence[str] = request_fields
+    template_fields: Sequence[str] = (*request_fields, "output_path")
     template_fields_renderers = _LIST_OR_DICT_RENDERERS
 
     def __init__(
@@ -128,7 +128,7 @@ class ApimartOmniFlashExtOperator(_ModelVideoOperator):
 
     request_model = OmniFlashExtRequest
     request_fields = ("prompt", "duration", "resolution", "aspect_ratio", "size", "image_urls", "video_urls")
-    template_fields: Sequence[str] = request_fields
+    template_fields: Sequence[str] = (*request_fields, "output_path")
     template_fields_renderers = _LIST_OR_DICT_RENDERERS
 
     def __init__(
@@ -154,7 +154,7 @@ class ApimartKlingV26Operator(_ModelVideoOperator):
     request_fields = (
         "prompt", "mode", "duration", "aspect_ratio", "negative_prompt", "image_urls", "audio", "watermark",
     )  # fmt: skip
-    template_fields: Sequence[str] = request_fields
+    template_fields: Sequence[str] = (*request_fields, "output_path")
     template_fields_renderers = _LIST_OR_DICT_RENDERERS
 
     def __init__(
@@ -181,7 +181,7 @@ class ApimartVideoGenerationOperator(ApimartBaseVideoOperator):
     only ``model`` is checked and the body is sent as given.
     """
 
-    template_fields: Sequence[str] = ("model", "body")
+    template_fields: Sequence[str] = ("model", "body", "output_path")
     template_fields_renderers = _LIST_OR_DICT_RENDERERS
 
     def __init__(self, *, model: str, body: dict[str, Any] | str | None = None, **kwargs: Any) -> None:

@@ -39,10 +39,12 @@ class ApimartTaskSensor(ApimartWaitMixin, BaseSensorOperator):
     :param apimart_conn_id: the ``apimart`` connection.
     :param poll_interval: seconds between checks (sets ``poke_interval``).
     :param first_poll_delay: seconds before the first check after deferring or starting to wait.
+    :param max_poll_interval: the widest gap between checks while the render is far from done.
     :param deferrable: wait in the triggerer instead of on a worker.
+    :param output_path: where to keep the videos, as on the operators (templated).
     """
 
-    template_fields: Sequence[str] = ("remote_task_id",)
+    template_fields: Sequence[str] = ("remote_task_id", "output_path")
     operator_extra_links = (ApimartVideoLink(),)
     ui_color = "#f3e8ff"
 
@@ -55,15 +57,21 @@ class ApimartTaskSensor(ApimartWaitMixin, BaseSensorOperator):
         first_poll_delay: float = conf.getfloat(
             "apimart", "first_poll_delay", fallback=DEFAULT_FIRST_POLL_DELAY
         ),
+        max_poll_interval: float | None = None,
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
+        output_path: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(poke_interval=poll_interval, **kwargs)
         self.remote_task_id = remote_task_id
-        self.apimart_conn_id = apimart_conn_id
-        self.poll_interval = float(poll_interval)
-        self.first_poll_delay = float(first_poll_delay)
-        self.deferrable = deferrable
+        self.configure_wait(
+            apimart_conn_id=apimart_conn_id,
+            deferrable=deferrable,
+            poll_interval=poll_interval,
+            first_poll_delay=first_poll_delay,
+            max_poll_interval=max_poll_interval,
+            output_path=output_path,
+        )
         self._poke_poller: TaskPoller | None = None
 
     def wait_timeout_seconds(self) -> float:

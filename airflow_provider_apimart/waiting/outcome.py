@@ -11,15 +11,17 @@ import time
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_apimart.exceptions import ApimartResponseError
+from airflow_provider_apimart.exceptions import ApimartResponseError, ApimartVideoExpiredError
 from airflow_provider_apimart.hooks.apimart import ApimartHook
 from airflow_provider_apimart.links.video import VIDEO_URL_ATTRIBUTE
 from airflow_provider_apimart.models.responses import TaskState, TaskStatus
+from airflow_provider_apimart.outputs.store import StoredVideo, store_videos
+from airflow_provider_apimart.publishing import publish
 from airflow_provider_apimart.triggers.task import ApimartTaskTrigger
 from airflow_provider_apimart.waiting import events
 from airflow_provider_apimart.waiting.events import WaitEvent
 from airflow_provider_apimart.waiting.loops import read_status, wait_on_worker
-from airflow_provider_apimart.waiting.poller import TaskPoller
+from airflow_provider_apimart.waiting.poller import DEFAULT_MAX_POLL_INTERVAL, TaskPoller
 
 if TYPE_CHECKING:
     from airflow.sdk import BaseOperator, Context
@@ -36,15 +38,44 @@ XCOM_TASK_SUMMARY = "apimart_task"
 class ApimartWaitMixin(_OperatorBase):
     """Waiting and finishing, for a class that also derives from BaseOperator.
 
-    The host sets ``apimart_conn_id``, ``poll_interval``, ``first_poll_delay`` and
-    ``deferrable``, and says how long a wait may last (:meth:`wait_timeout_seconds`) and which
+    The host sets ``apimart_conn_id``, ``poll_interval``, ``first_poll_delay``, ``deferrable`` and
+    ``output_path``, and says how long a wait may last (:meth:`wait_timeout_seconds`) and which
     model made the video (:meth:`model_name`).
     """
 
     apimart_conn_id: str
     poll_interval: float
     first_poll_delay: float
+    max_poll_interval: float
     deferrable: bool
+    output_path: str | None
+
+    def configure_wait(
+        self,
+        *,
+        apimart_conn_id: str,
+        deferrable: bool,
+        poll_interval: float,
+        first_poll_delay: float,
+        max_poll_interval: float | None,
+        output_path: str | None,
+    ) -> None:
+        """Check and keep the waiting arguments that the operators and the sensor share."""
+        if poll_interval <= 0:
+            raise ValueError(f"poll_interval must be a positive number of seconds, got {poll_interval!r}")
+        if first_poll_delay < 0:
+            raise ValueError(f"first_poll_delay must not be negative, got {first_poll_delay!r}")
+        if max_poll_interval is not None and max_poll_interval < poll_interval:
+            raise ValueError(
+                f"max_poll_interval ({max_poll_interval!r}) must be at least "
+                f"poll_interval ({poll_interval!r})"
+            )
+        self.apimart_conn_id = apimart_conn_id
+        self.deferrable = deferrable
+        self.poll_interval = float(poll_interval)
+        self.first_poll_delay = float(first_poll_delay)
+        self.max_poll_interval = float(max_poll_interval or max(DEFAULT_MAX_POLL_INTERVAL, poll_interval))
+        self.output_path = output_path
 
     def wait_timeout_seconds(self) -> float:
         raise NotImplementedError
@@ -62,16 +93,18 @@ class ApimartWaitMixin(_OperatorBase):
             poll_interval=self.poll_interval,
             end_time=end_time,
             first_poll_delay=self.first_poll_delay,
+            max_poll_interval=self.max_poll_interval,
         )
         step = poller.after_status(status, time.time()) if status else read_status(hook, poller, self.log)
         if step.event is not None:
             return self.conclude(context, hook, step.event, step.status)
         if self.deferrable:
             self.log.info(
-                "Waiting for APIMart task %s in the triggerer (polling every %g s, at most %g s); "
-                "the worker slot is free meanwhile.",
+                "Waiting for APIMart task %s in the triggerer (polling every %g-%g s as the render "
+                "progresses, at most %g s); the worker slot is free meanwhile.",
                 remote_task_id,
                 self.poll_interval,
+                self.max_poll_interval,
                 self.wait_timeout_seconds(),
             )
             self.defer(
@@ -82,6 +115,7 @@ class ApimartWaitMixin(_OperatorBase):
                     end_time=end_time,
                     max_failing_polls=poller.max_failing_polls,
                     first_poll_delay=self.first_poll_delay,
+                    max_poll_interval=self.max_poll_interval,
                 ),
                 method_name="execute_complete",
             )
@@ -108,30 +142,70 @@ class ApimartWaitMixin(_OperatorBase):
         if status is None or status.state is not TaskState.COMPLETED:
             # The trigger's event holds no signed URL: read them now, on the worker.
             status = hook.get_task(event.remote_task_id)
-        return self.finish(context, status)
+        return self.finish(context, hook, status)
 
-    def finish(self, context: Context, status: TaskStatus) -> list[str]:
-        """A completed task's URLs (``return_value``), its summary XCom and link; or its error."""
+    def finish(self, context: Context, hook: ApimartHook, status: TaskStatus) -> list[str]:
+        """A completed task's result: its videos stored in ``output_path`` (their URIs) or its
+        URLs, the summary XCom, the link and the asset events; or the error of its ending."""
         if not status.is_terminal:
             raise ApimartResponseError(f"APIMart task {status.id} is {status.status}, not finished.")
         if status.state is not TaskState.COMPLETED:
             raise events.for_terminal_status(status).error()
-        urls = status.video_urls
-        if not urls:
+        if not status.video_urls:
             raise ApimartResponseError(
                 f"APIMart task {status.id} is completed but its result has no video URL."
             )
-        setattr(self, VIDEO_URL_ATTRIBUTE, urls[0])
-        context["ti"].xcom_push(key=XCOM_TASK_SUMMARY, value=task_summary(status, self.model_name()))
+        stored: list[StoredVideo] = []
+        if self.output_path:
+            stored, status = self._store_outputs(context, hook, status, self.output_path)
+        summary = task_summary(status, self.model_name())
+        if self.output_path:
+            summary["outputs"] = [video.to_xcom() for video in stored]
+        result = [video.uri for video in stored] if self.output_path else status.video_urls
+        setattr(self, VIDEO_URL_ATTRIBUTE, _link_for(stored, status.video_urls))
+        context["ti"].xcom_push(key=XCOM_TASK_SUMMARY, value=summary)
+        publish(self.outlets, context, summary, lineage_context=hook)
         self.log.info(
             "APIMart task %s completed: %d video(s), cost %s, rendered in %s s. %s",
             status.id,
-            len(urls),
+            len(status.video_urls),
             status.cost if status.cost is not None else "not reported",
             status.actual_time if status.actual_time is not None else "?",
-            _expiry_in_words(status.expires_at),
+            f"Stored in {self.output_path}." if self.output_path else _expiry_in_words(status.expires_at),
         )
-        return urls
+        return result
+
+    def provenance(self, context: Context) -> dict[str, Any]:
+        """What made the stored videos, for their records (the request is added by operators)."""
+        ti = context["ti"]
+        return {
+            "model": self.model_name(),
+            "dag_id": ti.dag_id,
+            "run_id": ti.run_id,
+            "task_id": ti.task_id,
+            "map_index": ti.map_index,
+            "try_number": ti.try_number,
+        }
+
+    def _store_outputs(
+        self, context: Context, hook: ApimartHook, status: TaskStatus, output_path: str
+    ) -> tuple[list[StoredVideo], TaskStatus]:
+        """Copy the videos into ``output_path``; once, read the task again for fresh URLs if they
+        were refused (403/404/410), then give up saying when they expired."""
+        provenance = self.provenance(context)
+        try:
+            return store_videos(output_path, status, provenance=provenance, log=self.log), status
+        except ApimartVideoExpiredError as refused:
+            self.log.warning("%s Reading APIMart task %s again for fresh URLs.", refused, status.id)
+            fresh = hook.get_task(status.id)
+            try:
+                return store_videos(output_path, fresh, provenance=provenance, log=self.log), fresh
+            except ApimartVideoExpiredError as error:
+                raise ApimartVideoExpiredError(
+                    f"The videos of APIMart task {status.id} expired before they could be copied to "
+                    f"{output_path} (expires_at {_when(fresh.expires_at)}); the render was paid "
+                    f"for. {error}"
+                ) from error
 
 
 def task_summary(status: TaskStatus, model: str | None) -> dict[str, Any]:
@@ -145,6 +219,19 @@ def task_summary(status: TaskStatus, model: str | None) -> dict[str, Any]:
         "cost": status.cost,
         "actual_time": status.actual_time,
     }
+
+
+def _link_for(stored: list[StoredVideo], video_urls: list[str]) -> str:
+    """The stored file where a browser can open it, else the API's (expiring) URL."""
+    return next(
+        (video.uri for video in stored if video.uri.startswith(("http://", "https://"))), video_urls[0]
+    )
+
+
+def _when(epoch: float | None) -> str:
+    return (
+        "unknown" if epoch is None else f"{datetime.fromtimestamp(epoch, tz=timezone.utc):%Y-%m-%d %H:%M} UTC"
+    )
 
 
 def _expiry_in_words(expires_at: float | None) -> str:

@@ -56,6 +56,7 @@ def test_providers_widgets_show_the_typed_extras(tmp_path: Path) -> None:
     assert widgets == {
         "extra__apimart__timeout": ["number", "null"],
         "extra__apimart__max_retries": ["integer", "null"],
+        "extra__apimart__min_balance": ["number", "null"],
     }
 
 

@@ -9,6 +9,7 @@ the simulator rendered.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -30,13 +31,34 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.scheduler
 
 DAG_ID = "apimart_real_scheduler"
+CONSUMER_DAG_ID = "apimart_asset_consumer"
 RENDER_SECONDS = 12.0
 DAG_FILE = f'''
-from airflow.sdk import DAG
+import json, os
+from airflow.sdk import DAG, Asset, task
 from airflow_provider_apimart.operators.video import ApimartWan27Operator
 
+VIDEOS = Asset("apimart_rendered_videos")
+
 with DAG("{DAG_ID}", schedule=None):
-    ApimartWan27Operator(task_id="render", prompt="A coastal road", deferrable=True, poll_interval=1)
+    ApimartWan27Operator(
+        task_id="render",
+        prompt="A coastal road",
+        deferrable=True,
+        poll_interval=1,
+        output_path=os.environ["APIMART_TEST_OUTPUT"],
+        outlets=[VIDEOS],
+    )
+
+with DAG("{CONSUMER_DAG_ID}", schedule=[VIDEOS]):
+
+    @task
+    def receive(triggering_asset_events=None):
+        (event,) = triggering_asset_events[VIDEOS]
+        with open(os.environ["APIMART_TEST_OUTPUT"] + "/received.json", "w") as file:
+            json.dump(event.extra, file)
+
+    receive()
 '''
 BIN = Path(sys.executable).parent
 
@@ -79,6 +101,7 @@ def airflow_standalone(tmp_path: Path) -> Iterator[tuple[dict[str, str], Path, A
         "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://localhost:{api_port}/execution/",
         "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
         "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "1",
+        "APIMART_TEST_OUTPUT": str(tmp_path / "videos"),
     }
     # The production default, not the tests' 0: the trigger's first poll waits the settle delay.
     env.pop("AIRFLOW__APIMART__FIRST_POLL_DELAY", None)
@@ -117,8 +140,11 @@ def test_the_trigger_runs_in_the_triggerer_while_no_worker_holds_the_task(
 ) -> None:
     env, home, simulator = airflow_standalone
     started = time.monotonic()
-    wait_for(lambda: DAG_ID in airflow_cli(env, "dags", "list", "-o", "plain"), "the DAG to be parsed")
+    wait_for(
+        lambda: CONSUMER_DAG_ID in airflow_cli(env, "dags", "list", "-o", "plain"), "the DAGs to be parsed"
+    )
     airflow_cli(env, "dags", "unpause", DAG_ID)
+    airflow_cli(env, "dags", "unpause", CONSUMER_DAG_ID)
     run_id = "real_scheduler_proof"
     airflow_cli(env, "dags", "trigger", DAG_ID, "--run-id", run_id)
 
@@ -166,6 +192,15 @@ def test_the_trigger_runs_in_the_triggerer_while_no_worker_holds_the_task(
     assert states[-1] == "success"
     assert "deferred" in states
     assert len(simulator.state.requests_to("POST", "/v1/videos/generations")) == 1
+
+    # The stored video's asset event reached the DAG scheduled on the asset, with its outputs.
+    received = home / "videos" / "received.json"
+    wait_for(received.exists, "the downstream DAG to receive the asset event")
+    extra = json.loads(received.read_text())
+    (output,) = extra["outputs"]
+    assert extra["remote_task_id"] == render.task_id
+    assert output["uri"] == (home / "videos" / f"{render.task_id}.mp4").as_uri()
+    assert Path(output["uri"].removeprefix("file://")).stat().st_size == output["bytes"]
     print(
         f"\nreal scheduler: states {states}; deferred for {time.monotonic() - deferred_at:.1f} s "
         f"({samples} samples, 0 running task instances); trigger log {trigger_logs[0].name}; "

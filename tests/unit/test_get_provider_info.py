@@ -59,7 +59,9 @@ def test_connection_type_points_at_the_hook() -> None:
 
 def test_connection_extras_are_the_ones_the_hook_reads() -> None:
     (connection_type,) = get_provider_info()["connection-types"]
-    assert set(connection_type["conn-fields"]) == {"timeout", "max_retries"}
+    from airflow_provider_apimart.hooks._settings import ConnectionExtras
+
+    assert set(connection_type["conn-fields"]) == set(ConnectionExtras.model_fields)
 
 
 def test_every_extra_link_imports() -> None:

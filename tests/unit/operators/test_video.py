@@ -71,7 +71,7 @@ def test_each_operator_takes_exactly_its_models_documented_parameters(
     documented = set(operator_class.request_model.model_fields) - {"model"}
     assert set(operator_class.request_fields) == documented
     assert documented <= set(inspect.signature(operator_class.__init__).parameters)
-    assert set(operator_class.template_fields) == documented
+    assert set(operator_class.template_fields) == documented | {"output_path"}
     assert REQUEST_MODELS[operator_class.request_model.MODEL_NAME] is operator_class.request_model
 
 
@@ -229,7 +229,9 @@ def test_completed_without_a_video_is_an_error_not_a_success(simulator: ApimartS
     from airflow_provider_apimart.models import TaskStatus
 
     with pytest.raises(ApimartResponseError, match="no video URL"):
-        wan27().finish(make_context(), TaskStatus.model_validate({"id": "task_1", "status": "completed"}))
+        wan27().finish(
+            make_context(), ApimartHook(), TaskStatus.model_validate({"id": "task_1", "status": "completed"})
+        )
 
 
 # ---------------------------------------------------------------- never paying twice
