@@ -2,14 +2,15 @@
 
 Shows: dynamic task mapping over a list of prompts, a pool that counts deferred tasks so at
 most N renders are in flight at APIMart (create it once:
-``airflow pools set apimart 4 "APIMart renders in flight" --include-deferred``), and a mapped
-download of every result. Costs: one paid generation per prompt (5 here, std mode).
+``airflow pools set apimart 4 "APIMart renders in flight" --include-deferred``), one stored
+video file per prompt in ``output_path``, and a mapped downstream task over the stored files.
+Costs: one paid generation per prompt (5 here, std mode).
 """
 
 from __future__ import annotations
 
-from _common import POLL_INTERVAL, keep_videos
-from airflow.sdk import dag
+from _common import OUTPUT_PATH, POLL_INTERVAL
+from airflow.sdk import dag, task
 
 from airflow_provider_apimart.operators.video import ApimartKlingV26Operator
 
@@ -32,8 +33,16 @@ def example_apimart_fan_out() -> None:
         deferrable=True,
         poll_interval=POLL_INTERVAL,
         pool="apimart",
+        output_path=OUTPUT_PATH,
     ).expand(prompt=PROMPTS)
-    keep_videos.expand(video_urls=clips.output)
+
+    @task
+    def publish(stored: list[str]) -> str:
+        """Each mapped task returned its stored files (durable URIs, not expiring URLs)."""
+        print(f"Ready to publish: {stored}")
+        return stored[0]
+
+    publish.expand(stored=clips.output)
 
 
 example_apimart_fan_out()

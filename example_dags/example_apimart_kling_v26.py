@@ -7,22 +7,26 @@ Costs: 5 paid generations; pro (1080P) costs more than std (720P, silent).
 
 from __future__ import annotations
 
-from _common import POLL_INTERVAL, keep_videos
+from _common import OUTPUT_PATH, POLL_INTERVAL
 from airflow.sdk import dag
 
 from airflow_provider_apimart.operators.video import ApimartKlingV26Operator
 
 
-@dag(schedule=None, tags=["apimart", "example", "kling-v2-6"], default_args={"poll_interval": POLL_INTERVAL})
+@dag(
+    schedule=None,
+    tags=["apimart", "example", "kling-v2-6"],
+    default_args={"poll_interval": POLL_INTERVAL, "output_path": OUTPUT_PATH},
+)
 def example_apimart_kling_v26() -> None:
-    standard = ApimartKlingV26Operator(
+    ApimartKlingV26Operator(
         task_id="text_to_video_std",
         prompt="A golden cat running on a sunlit meadow, slow motion, cinematic quality",
         mode="std",
         duration=5,
         aspect_ratio="16:9",
     )
-    pro = ApimartKlingV26Operator(
+    ApimartKlingV26Operator(
         task_id="text_to_video_pro",
         prompt=(
             "Tokyo Shibuya crossing at night, neon lights reflected on wet ground, "
@@ -33,7 +37,7 @@ def example_apimart_kling_v26() -> None:
         duration=10,
         aspect_ratio="16:9",
     )
-    first_frame = ApimartKlingV26Operator(
+    ApimartKlingV26Operator(
         task_id="first_frame",
         prompt="The person in the frame turns and smiles",
         image_urls=["https://example.com/portrait.jpg"],
@@ -41,14 +45,14 @@ def example_apimart_kling_v26() -> None:
         duration=5,
         aspect_ratio="16:9",
     )
-    first_and_last = ApimartKlingV26Operator(
+    ApimartKlingV26Operator(
         task_id="first_and_last_frame",
         prompt="City timelapse transitioning from day to night",
         image_urls=["https://example.com/day-city.jpg", "https://example.com/night-city.jpg"],
         mode="pro",
         duration=5,
     )
-    with_audio = ApimartKlingV26Operator(
+    ApimartKlingV26Operator(
         task_id="pro_with_audio",
         prompt="Waves crashing against rocks, seagulls circling in the sky, lighthouse in the distance",
         mode="pro",
@@ -56,8 +60,6 @@ def example_apimart_kling_v26() -> None:
         audio=True,
         aspect_ratio="16:9",
     )
-    for generated in (standard, pro, first_frame, first_and_last, with_audio):
-        keep_videos.override(task_id=f"keep_{generated.task_id}")(generated.output)
 
 
 example_apimart_kling_v26()

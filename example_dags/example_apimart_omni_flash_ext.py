@@ -7,7 +7,7 @@ the DAG: the operator refuses it at parse time, as the API would with unsupporte
 
 from __future__ import annotations
 
-from _common import POLL_INTERVAL, keep_videos
+from _common import OUTPUT_PATH, POLL_INTERVAL
 from airflow.sdk import dag
 
 from airflow_provider_apimart.operators.video import ApimartOmniFlashExtOperator
@@ -16,17 +16,17 @@ from airflow_provider_apimart.operators.video import ApimartOmniFlashExtOperator
 @dag(
     schedule=None,
     tags=["apimart", "example", "Omni-Flash-Ext"],
-    default_args={"poll_interval": POLL_INTERVAL},
+    default_args={"poll_interval": POLL_INTERVAL, "output_path": OUTPUT_PATH},
 )
 def example_apimart_omni_flash_ext() -> None:
-    text_to_video = ApimartOmniFlashExtOperator(
+    ApimartOmniFlashExtOperator(
         task_id="text_to_video",
         prompt="a beautiful sunset over the ocean with seagulls flying",
         duration=6,
         resolution="720p",
         aspect_ratio="16:9",
     )
-    single_image = ApimartOmniFlashExtOperator(
+    ApimartOmniFlashExtOperator(
         task_id="single_image",
         prompt="make the character smile and slowly turn around, cinematic camera motion",
         duration=6,
@@ -34,7 +34,7 @@ def example_apimart_omni_flash_ext() -> None:
         aspect_ratio="9:16",
         image_urls=["https://example.com/character.jpg"],
     )
-    fusion = ApimartOmniFlashExtOperator(
+    ApimartOmniFlashExtOperator(
         task_id="three_image_fusion",
         prompt="a creative scene combining these elements with smooth camera motion",
         duration=10,
@@ -46,15 +46,13 @@ def example_apimart_omni_flash_ext() -> None:
             "https://example.com/product.jpg",
         ],
     )
-    four_k = ApimartOmniFlashExtOperator(
+    ApimartOmniFlashExtOperator(
         task_id="four_k",
         prompt="close-up of a hummingbird hovering in front of a red flower",
         duration=4,
         resolution="4k",
         aspect_ratio="16:9",
     )
-    for generated in (text_to_video, single_image, fusion, four_k):
-        keep_videos.override(task_id=f"keep_{generated.task_id}")(generated.output)
 
 
 example_apimart_omni_flash_ext()

@@ -1,4 +1,4 @@
-"""Sensor: wait for an APIMart task that something else submitted, then keep its video.
+"""Sensor: wait for an APIMart task that something else submitted, and keep its video.
 
 Shows: ApimartTaskSensor in deferrable mode on a task id made outside the waiting task. Here a
 ``wait_for_completion=False`` submit stands in for "elsewhere" (another DAG, a script, a
@@ -9,7 +9,7 @@ either way: delete it when your ids really come from elsewhere).
 
 from __future__ import annotations
 
-from _common import POLL_INTERVAL, keep_videos
+from _common import OUTPUT_PATH, POLL_INTERVAL
 from airflow.sdk import Param, dag
 
 from airflow_provider_apimart.operators.video import ApimartOmniFlashExtOperator
@@ -37,9 +37,9 @@ def example_apimart_sensor() -> None:
         deferrable=True,
         poll_interval=POLL_INTERVAL,
         timeout=3600,
+        output_path=OUTPUT_PATH,
     )
     submitted_elsewhere >> wait
-    keep_videos(wait.output)
 
 
 example_apimart_sensor()

@@ -6,7 +6,7 @@ an effect template, and a base64 image. Costs: 6 paid generations (1080p costs m
 
 from __future__ import annotations
 
-from _common import POLL_INTERVAL, keep_videos
+from _common import OUTPUT_PATH, POLL_INTERVAL
 from airflow.sdk import dag
 
 from airflow_provider_apimart.operators.video import ApimartWan26I2VFlashOperator
@@ -21,11 +21,11 @@ TINY_PNG = "data:image/png;base64," + (
 @dag(
     schedule=None,
     tags=["apimart", "example", "wan2.6-i2v-flash"],
-    default_args={"poll_interval": POLL_INTERVAL},
+    default_args={"poll_interval": POLL_INTERVAL, "output_path": OUTPUT_PATH},
 )
 def example_apimart_wan26_i2v_flash() -> None:
-    minimal = ApimartWan26I2VFlashOperator(task_id="minimal", image_urls=[IMAGE])
-    full = ApimartWan26I2VFlashOperator(
+    ApimartWan26I2VFlashOperator(task_id="minimal", image_urls=[IMAGE])
+    ApimartWan26I2VFlashOperator(
         task_id="full_parameters",
         prompt="The person in the image smiles and waves, camera slowly zooms in",
         image_urls=[IMAGE],
@@ -38,7 +38,7 @@ def example_apimart_wan26_i2v_flash() -> None:
         audio=True,
         watermark=False,
     )
-    custom_audio = ApimartWan26I2VFlashOperator(
+    ApimartWan26I2VFlashOperator(
         task_id="custom_audio",
         prompt="Person dancing to the music",
         image_urls=["https://example.com/dancer.jpg"],
@@ -46,7 +46,7 @@ def example_apimart_wan26_i2v_flash() -> None:
         resolution="1080p",
         duration=10,
     )
-    silent = ApimartWan26I2VFlashOperator(
+    ApimartWan26I2VFlashOperator(
         task_id="silent",
         prompt="Flower slowly blooming",
         image_urls=["https://example.com/flower.jpg"],
@@ -54,17 +54,15 @@ def example_apimart_wan26_i2v_flash() -> None:
         resolution="720p",
         duration=5,
     )
-    effect_template = ApimartWan26I2VFlashOperator(
+    ApimartWan26I2VFlashOperator(
         task_id="effect_template",
         image_urls=["https://example.com/person.jpg"],
         template="flying",
         resolution="720p",
     )
-    base64_image = ApimartWan26I2VFlashOperator(
+    ApimartWan26I2VFlashOperator(
         task_id="base64_image", prompt="Make the cat stand up and walk", image_urls=[TINY_PNG], duration=5
     )
-    for generated in (minimal, full, custom_audio, silent, effect_template, base64_image):
-        keep_videos.override(task_id=f"keep_{generated.task_id}")(generated.output)
 
 
 example_apimart_wan26_i2v_flash()

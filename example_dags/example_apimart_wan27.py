@@ -7,18 +7,22 @@ Costs: 7 paid generations, billed the same for text- and image-to-video.
 
 from __future__ import annotations
 
-from _common import POLL_INTERVAL, keep_videos
+from _common import OUTPUT_PATH, POLL_INTERVAL
 from airflow.sdk import dag
 
 from airflow_provider_apimart.operators.video import ApimartWan27Operator
 
 
-@dag(schedule=None, tags=["apimart", "example", "wan2.7"], default_args={"poll_interval": POLL_INTERVAL})
+@dag(
+    schedule=None,
+    tags=["apimart", "example", "wan2.7"],
+    default_args={"poll_interval": POLL_INTERVAL, "output_path": OUTPUT_PATH},
+)
 def example_apimart_wan27() -> None:
-    text_to_video = ApimartWan27Operator(
+    ApimartWan27Operator(
         task_id="text_to_video", prompt="A coastal road at sunset, slow-motion camera push-in, cinematic feel"
     )
-    text_to_video_full = ApimartWan27Operator(
+    ApimartWan27Operator(
         task_id="text_to_video_full",
         prompt="A cat chasing butterflies on the grass, bright sunshine, slow motion",
         negative_prompt="blurry, distorted, low quality",
@@ -30,21 +34,21 @@ def example_apimart_wan27() -> None:
         watermark=False,
         seed=42,
     )
-    first_frame = ApimartWan27Operator(
+    ApimartWan27Operator(
         task_id="first_frame",
         prompt="The character slowly stands up and walks toward the camera",
         image_urls=["https://cdn.example.com/person.jpg"],
         resolution="1080P",
         duration=8,
     )
-    first_and_last_frame = ApimartWan27Operator(
+    ApimartWan27Operator(
         task_id="first_and_last_frame",
         prompt="The camera pans slowly from the beach to the mountaintop",
         image_urls=["https://cdn.example.com/beach.jpg", "https://cdn.example.com/mountain.jpg"],
         resolution="1080P",
         duration=10,
     )
-    roles = ApimartWan27Operator(
+    ApimartWan27Operator(
         task_id="image_with_roles",
         prompt="Morning turns into night over the same street",
         image_with_roles=[
@@ -52,14 +56,14 @@ def example_apimart_wan27() -> None:
             {"url": "https://cdn.example.com/end.jpg", "role": "last_frame"},
         ],
     )
-    continuation = ApimartWan27Operator(
+    ApimartWan27Operator(
         task_id="continuation",
         prompt="Continue walking forward, camera follows",
         video_urls=["https://cdn.example.com/clip.mp4"],
         resolution="1080P",
         duration=8,
     )
-    driving_audio = ApimartWan27Operator(
+    ApimartWan27Operator(
         task_id="driving_audio",
         prompt="The character moves to the rhythm of the music",
         image_urls=["https://cdn.example.com/dancer.jpg"],
@@ -67,16 +71,6 @@ def example_apimart_wan27() -> None:
         resolution="1080P",
         duration=8,
     )
-    for generated in (
-        text_to_video,
-        text_to_video_full,
-        first_frame,
-        first_and_last_frame,
-        roles,
-        continuation,
-        driving_audio,
-    ):
-        keep_videos.override(task_id=f"keep_{generated.task_id}")(generated.output)
 
 
 example_apimart_wan27()

@@ -91,7 +91,7 @@ def _readable(log_line: str) -> str:
 
 
 def print_result(result: dict[str, Any], videos_dir: Path) -> None:
-    say("Generated videos:")
+    say("Generated videos, stored with output_path (the API's URLs expire; these files do not):")
     for video in result["videos"]:
         expires = video.get("expires_at")
         when = (
@@ -99,14 +99,20 @@ def print_result(result: dict[str, Any], videos_dir: Path) -> None:
             if expires
             else "?"
         )
-        for url in video["video_urls"]:
-            say(f"  {video['model']:<12} {url}  (expires {when})")
+        for output in video.get("outputs", []):
+            digest = output["sha256"][:12]
+            say(f"  {video['model']:<12} {output['uri']}  ({output['bytes']} bytes, sha256 {digest}...)")
+        say(f"  {'':<12} from {video['remote_task_id']}, source URL expires {when}")
     say(f"Total cost: {result['total_cost']}")
     say("XCom 'apimart_task' of each generating task:")
     for video in result["videos"]:
         print(json.dumps(video, indent=2), flush=True)
     kept = sorted(videos_dir.rglob("*.mp4"))
-    say(f"{len(kept)} video file(s) kept under {videos_dir}")
+    records = sorted(videos_dir.rglob("*.json"))
+    say(f"{len(kept)} video file(s) and {len(records)} provenance record(s) under {videos_dir}")
+    if records:
+        say(f"One record ({records[0].name}):")
+        print(records[0].read_text(), flush=True)
 
 
 def main() -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -42,7 +43,8 @@ def test_there_is_an_example_per_model_and_per_pattern() -> None:
     assert {
         f"example_apimart_{name}" for name in ("wan26_i2v_flash", "wan27", "omni_flash_ext", "kling_v26")
     } < set(DAG_IDS)
-    assert {"example_apimart_pipeline", "example_apimart_fan_out", "example_apimart_sensor"} < set(DAG_IDS)
+    patterns = {"pipeline", "fan_out", "sensor", "local_image"}
+    assert {f"example_apimart_{name}" for name in patterns} < set(DAG_IDS)
 
 
 @pytest.mark.integration
@@ -63,6 +65,13 @@ def test_every_example_dag_runs_to_success_against_the_simulator(
         if line.startswith("EXAMPLE RESULT ")
     ]
     assert {result["dag_id"]: result["state"] for result in results} == dict.fromkeys(DAG_IDS, "success")
+    # Every paid video is kept by output_path, with its provenance record beside it.
     videos = list((tmp_path / "videos").rglob("*.mp4"))
-    assert len(videos) == apimart_simulator.state.paid_count() == 31
-    assert all(video.read_bytes()[4:8] == b"ftyp" for video in videos)
+    assert len(videos) == apimart_simulator.state.paid_count() == 32
+    for video in videos:
+        assert video.read_bytes()[4:8] == b"ftyp"
+        record = json.loads(video.with_suffix(".json").read_text())
+        assert record["sha256"] == hashlib.sha256(video.read_bytes()).hexdigest()
+    # Two images came from storage: the local-image example's file and the pipeline's last frame.
+    assert len(apimart_simulator.state.uploads) == 2
+    assert len(list((tmp_path / "videos").rglob("*-last-frame.png"))) == 1
