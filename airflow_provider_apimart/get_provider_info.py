@@ -48,6 +48,12 @@ def get_provider_info() -> dict[str, Any]:
             }
         ],
         "extra-links": ["airflow_provider_apimart.links.video.ApimartVideoLink"],
+        "task-decorators": [
+            {
+                "name": "apimart_video",
+                "class-name": "airflow_provider_apimart.decorators.video.apimart_video_task",
+            }
+        ],
         "config": {
             "apimart": {
                 "description": "Defaults of the APIMart operators and sensor.",

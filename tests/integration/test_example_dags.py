@@ -67,7 +67,7 @@ def test_every_example_dag_runs_to_success_against_the_simulator(
     assert {result["dag_id"]: result["state"] for result in results} == dict.fromkeys(DAG_IDS, "success")
     # Every paid video is kept by output_path, with its provenance record beside it.
     videos = list((tmp_path / "videos").rglob("*.mp4"))
-    assert len(videos) == apimart_simulator.state.paid_count() == 32
+    assert len(videos) == apimart_simulator.state.paid_count() == 35
     for video in videos:
         assert video.read_bytes()[4:8] == b"ftyp"
         record = json.loads(video.with_suffix(".json").read_text())

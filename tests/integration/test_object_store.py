@@ -28,7 +28,6 @@ def test_the_store_is_moto_on_localhost(s3_store: S3Store) -> None:
     path = s3_store.path("a.bin")
 
     assert str(path) == f"s3://{MOTO_CONN_ID}@{s3_store.bucket}/{PREFIX}/a.bin"
-    assert path.conn_id == MOTO_CONN_ID
     assert s3_store.endpoint.startswith("http://127.0.0.1:")
     assert path.fs.endpoint_url == s3_store.endpoint
     assert s3_store.keys() == []

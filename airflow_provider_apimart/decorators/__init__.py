@@ -1,0 +1,1 @@
+"""TaskFlow decorators: ``@task.apimart_video``, whose function returns the request."""
