@@ -2,7 +2,7 @@
 
 ``[fail]`` marks classes that subclass ``AirflowFailException``: Airflow fails the task at once
 instead of burning retries, because trying again cannot succeed (bad input, bad key, no money)
-or could pay twice. Everything else may succeed on an Airflow retry.
+or could pay twice. Everything else may succeed on an Airflow retry::
 
     AirflowException
     └── ApimartError                          anything from this provider

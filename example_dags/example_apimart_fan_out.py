@@ -25,6 +25,7 @@ PROMPTS = [
 
 @dag(schedule=None, tags=["apimart", "example", "fan-out"])
 def example_apimart_fan_out() -> None:
+    # [START howto_pattern_fan_out]
     clips = ApimartKlingV26Operator.partial(
         task_id="clip",
         mode="std",
@@ -35,7 +36,9 @@ def example_apimart_fan_out() -> None:
         pool="apimart",
         output_path=OUTPUT_PATH,
     ).expand(prompt=PROMPTS)
+    # [END howto_pattern_fan_out]
 
+    # [START howto_pattern_fan_out_publish]
     @task
     def publish(stored: list[str]) -> str:
         """Each mapped task returned its stored files (durable URIs, not expiring URLs)."""
@@ -43,6 +46,7 @@ def example_apimart_fan_out() -> None:
         return stored[0]
 
     publish.expand(stored=clips.output)
+    # [END howto_pattern_fan_out_publish]
 
 
 example_apimart_fan_out()

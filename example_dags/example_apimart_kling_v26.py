@@ -13,12 +13,15 @@ from airflow.sdk import dag
 from airflow_provider_apimart.operators.video import ApimartKlingV26Operator
 
 
+# [START howto_kling_dag]
 @dag(
     schedule=None,
     tags=["apimart", "example", "kling-v2-6"],
     default_args={"poll_interval": POLL_INTERVAL, "output_path": OUTPUT_PATH},
 )
 def example_apimart_kling_v26() -> None:
+    # [END howto_kling_dag]
+    # [START howto_kling_text_to_video_std]
     ApimartKlingV26Operator(
         task_id="text_to_video_std",
         prompt="A golden cat running on a sunlit meadow, slow motion, cinematic quality",
@@ -26,6 +29,8 @@ def example_apimart_kling_v26() -> None:
         duration=5,
         aspect_ratio="16:9",
     )
+    # [END howto_kling_text_to_video_std]
+    # [START howto_kling_text_to_video_pro]
     ApimartKlingV26Operator(
         task_id="text_to_video_pro",
         prompt=(
@@ -37,6 +42,8 @@ def example_apimart_kling_v26() -> None:
         duration=10,
         aspect_ratio="16:9",
     )
+    # [END howto_kling_text_to_video_pro]
+    # [START howto_kling_first_frame]
     ApimartKlingV26Operator(
         task_id="first_frame",
         prompt="The person in the frame turns and smiles",
@@ -45,6 +52,8 @@ def example_apimart_kling_v26() -> None:
         duration=5,
         aspect_ratio="16:9",
     )
+    # [END howto_kling_first_frame]
+    # [START howto_kling_first_and_last_frame]
     ApimartKlingV26Operator(
         task_id="first_and_last_frame",
         prompt="City timelapse transitioning from day to night",
@@ -52,6 +61,8 @@ def example_apimart_kling_v26() -> None:
         mode="pro",
         duration=5,
     )
+    # [END howto_kling_first_and_last_frame]
+    # [START howto_kling_pro_with_audio]
     ApimartKlingV26Operator(
         task_id="pro_with_audio",
         prompt="Waves crashing against rocks, seagulls circling in the sky, lighthouse in the distance",
@@ -60,6 +71,7 @@ def example_apimart_kling_v26() -> None:
         audio=True,
         aspect_ratio="16:9",
     )
+    # [END howto_kling_pro_with_audio]
 
 
 example_apimart_kling_v26()

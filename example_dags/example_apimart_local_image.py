@@ -17,6 +17,7 @@ from airflow.sdk import Param, dag
 
 from airflow_provider_apimart.operators.video import ApimartWan26I2VFlashOperator
 
+# [START howto_pattern_local_image]
 #: A 320x240 PNG shipped beside the examples; pass any other path or storage URI as ``image``.
 LIGHTHOUSE = Path(__file__).parent / "images" / "lighthouse.png"
 
@@ -35,6 +36,7 @@ def example_apimart_local_image() -> None:
         resolution="720p",
         duration=5,
     )
+    # [END howto_pattern_local_image]
 
 
 example_apimart_local_image()

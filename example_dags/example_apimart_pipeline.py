@@ -26,6 +26,7 @@ GENERATORS = ("opening", "continuation", "closing_shot")
 FALLBACK_IMAGE = Path(__file__).parent / "images" / "lighthouse.png"
 
 
+# [START howto_pattern_pipeline_clips]
 @dag(
     schedule=None,
     tags=["apimart", "example", "showcase"],
@@ -47,7 +48,9 @@ def example_apimart_pipeline() -> None:
         duration=5,
         resolution="720P",
     )
+    # [END howto_pattern_pipeline_clips]
 
+    # [START howto_pattern_pipeline_last_frame]
     @task
     def last_frame(stored: list[str], params: dict[str, str] | None = None) -> str:
         """The last frame of the stored clip, as a PNG beside it (a storage URI the next task uploads)."""
@@ -79,7 +82,9 @@ def example_apimart_pipeline() -> None:
         mode="pro",
         duration=5,
     )
+    # [END howto_pattern_pipeline_last_frame]
 
+    # [START howto_pattern_pipeline_report]
     @task
     def report(ti: object = None) -> dict[str, object]:
         """One line a person (or `make demo`) can read: every video, where it is kept, the total cost."""
@@ -91,6 +96,7 @@ def example_apimart_pipeline() -> None:
 
     opening >> continuation
     closing_shot >> report()
+    # [END howto_pattern_pipeline_report]
 
 
 example_apimart_pipeline()

@@ -16,6 +16,7 @@ from airflow_provider_apimart.operators.video import ApimartOmniFlashExtOperator
 from airflow_provider_apimart.sensors.task import ApimartTaskSensor
 
 
+# [START howto_pattern_sensor]
 @dag(
     schedule=None,
     tags=["apimart", "example", "sensor"],
@@ -40,6 +41,7 @@ def example_apimart_sensor() -> None:
         output_path=OUTPUT_PATH,
     )
     submitted_elsewhere >> wait
+    # [END howto_pattern_sensor]
 
 
 example_apimart_sensor()

@@ -18,13 +18,18 @@ TINY_PNG = "data:image/png;base64," + (
 )
 
 
+# [START howto_wan26_dag]
 @dag(
     schedule=None,
     tags=["apimart", "example", "wan2.6-i2v-flash"],
     default_args={"poll_interval": POLL_INTERVAL, "output_path": OUTPUT_PATH},
 )
 def example_apimart_wan26_i2v_flash() -> None:
+    # [END howto_wan26_dag]
+    # [START howto_wan26_minimal]
     ApimartWan26I2VFlashOperator(task_id="minimal", image_urls=[IMAGE])
+    # [END howto_wan26_minimal]
+    # [START howto_wan26_full_parameters]
     ApimartWan26I2VFlashOperator(
         task_id="full_parameters",
         prompt="The person in the image smiles and waves, camera slowly zooms in",
@@ -38,6 +43,8 @@ def example_apimart_wan26_i2v_flash() -> None:
         audio=True,
         watermark=False,
     )
+    # [END howto_wan26_full_parameters]
+    # [START howto_wan26_custom_audio]
     ApimartWan26I2VFlashOperator(
         task_id="custom_audio",
         prompt="Person dancing to the music",
@@ -46,6 +53,8 @@ def example_apimart_wan26_i2v_flash() -> None:
         resolution="1080p",
         duration=10,
     )
+    # [END howto_wan26_custom_audio]
+    # [START howto_wan26_silent]
     ApimartWan26I2VFlashOperator(
         task_id="silent",
         prompt="Flower slowly blooming",
@@ -54,15 +63,20 @@ def example_apimart_wan26_i2v_flash() -> None:
         resolution="720p",
         duration=5,
     )
+    # [END howto_wan26_silent]
+    # [START howto_wan26_effect_template]
     ApimartWan26I2VFlashOperator(
         task_id="effect_template",
         image_urls=["https://example.com/person.jpg"],
         template="flying",
         resolution="720p",
     )
+    # [END howto_wan26_effect_template]
+    # [START howto_wan26_base64_image]
     ApimartWan26I2VFlashOperator(
         task_id="base64_image", prompt="Make the cat stand up and walk", image_urls=[TINY_PNG], duration=5
     )
+    # [END howto_wan26_base64_image]
 
 
 example_apimart_wan26_i2v_flash()

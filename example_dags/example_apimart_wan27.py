@@ -13,15 +13,20 @@ from airflow.sdk import dag
 from airflow_provider_apimart.operators.video import ApimartWan27Operator
 
 
+# [START howto_wan27_dag]
 @dag(
     schedule=None,
     tags=["apimart", "example", "wan2.7"],
     default_args={"poll_interval": POLL_INTERVAL, "output_path": OUTPUT_PATH},
 )
 def example_apimart_wan27() -> None:
+    # [END howto_wan27_dag]
+    # [START howto_wan27_text_to_video]
     ApimartWan27Operator(
         task_id="text_to_video", prompt="A coastal road at sunset, slow-motion camera push-in, cinematic feel"
     )
+    # [END howto_wan27_text_to_video]
+    # [START howto_wan27_text_to_video_full]
     ApimartWan27Operator(
         task_id="text_to_video_full",
         prompt="A cat chasing butterflies on the grass, bright sunshine, slow motion",
@@ -34,6 +39,8 @@ def example_apimart_wan27() -> None:
         watermark=False,
         seed=42,
     )
+    # [END howto_wan27_text_to_video_full]
+    # [START howto_wan27_first_frame]
     ApimartWan27Operator(
         task_id="first_frame",
         prompt="The character slowly stands up and walks toward the camera",
@@ -41,6 +48,8 @@ def example_apimart_wan27() -> None:
         resolution="1080P",
         duration=8,
     )
+    # [END howto_wan27_first_frame]
+    # [START howto_wan27_first_and_last_frame]
     ApimartWan27Operator(
         task_id="first_and_last_frame",
         prompt="The camera pans slowly from the beach to the mountaintop",
@@ -48,6 +57,8 @@ def example_apimart_wan27() -> None:
         resolution="1080P",
         duration=10,
     )
+    # [END howto_wan27_first_and_last_frame]
+    # [START howto_wan27_image_with_roles]
     ApimartWan27Operator(
         task_id="image_with_roles",
         prompt="Morning turns into night over the same street",
@@ -56,6 +67,8 @@ def example_apimart_wan27() -> None:
             {"url": "https://cdn.example.com/end.jpg", "role": "last_frame"},
         ],
     )
+    # [END howto_wan27_image_with_roles]
+    # [START howto_wan27_continuation]
     ApimartWan27Operator(
         task_id="continuation",
         prompt="Continue walking forward, camera follows",
@@ -63,6 +76,8 @@ def example_apimart_wan27() -> None:
         resolution="1080P",
         duration=8,
     )
+    # [END howto_wan27_continuation]
+    # [START howto_wan27_driving_audio]
     ApimartWan27Operator(
         task_id="driving_audio",
         prompt="The character moves to the rhythm of the music",
@@ -71,6 +86,7 @@ def example_apimart_wan27() -> None:
         resolution="1080P",
         duration=8,
     )
+    # [END howto_wan27_driving_audio]
 
 
 example_apimart_wan27()

@@ -41,11 +41,11 @@ RESUME_STATE_KEY = "apimart_taskflow_request"
 class ApimartVideoDecoratedOperator(DecoratedOperator, ApimartVideoGenerationOperator):
     """The operator behind ``@task.apimart_video``: the function's return value is the ``body``.
 
-    The function is called once per try, in :meth:`execute`, before anything is sent. A deferred
-    task resumes with the request it deferred with (in the deferral's kwargs, and on 3.3+ also in
-    ``task_state_store``), so :meth:`execute_complete` never calls the function again. Keep the
-    function deterministic for a given run: a retry calls it again, and a different request is a
-    new, paid job.
+    The function is called once per try, in :meth:`ApimartVideoDecoratedOperator.execute`, before anything is
+    sent. A deferred task resumes with the request it deferred with (in the deferral's kwargs, and on 3.3+
+    also in ``task_state_store``), so :meth:`execute_complete` never calls the function again. Keep the
+    function deterministic for a given run: a retry calls it again, and a different request is a new, paid
+    job.
 
     :param python_callable: returns a dict of API parameters (``None`` values are left out, as
         unset operator arguments are) or a prompt string (sent as ``{"prompt": ...}``).
@@ -67,7 +67,7 @@ class ApimartVideoDecoratedOperator(DecoratedOperator, ApimartVideoGenerationOpe
     # The Rendered Template tab then shows the body the function returned, not the empty one.
     overwrite_rtif_after_execution = True
 
-    #: Where this try keeps the request when it defers (3.3+); set by :meth:`execute`.
+    #: Where this try keeps the request when it defers (3.3+); set by ``execute()``.
     _resume_store: StateStore | None = None
     #: False only when a resumed task found no request to resume with (see :meth:`provenance`).
     _request_known = True

@@ -231,11 +231,12 @@ class ApimartHook(BaseHook):
         """Submit one generation job (billable) and return the answer with its ``task_id``.
 
         A plain mapping is validated with its model's rules first, so an invalid body raises
-        :class:`ApimartValidationError` without any HTTP call. With ``idempotency_key`` (sent as
-        the ``Idempotency-Key`` header) a lost answer is retried safely; without one, the POST is
-        retried only where no job can have been created, and an answer lost after sending raises
-        :class:`ApimartSubmitOutcomeUnknownError` rather than risk paying twice. Stored image files
-        must be uploaded first (:mod:`airflow_provider_apimart.inputs`); a path is never sent.
+        :class:`~airflow_provider_apimart.exceptions.ApimartValidationError` without any HTTP call. With
+        ``idempotency_key`` (sent as the ``Idempotency-Key`` header) a lost answer is retried safely; without
+        one, the POST is retried only where no job can have been created, and an answer lost after sending
+        raises :class:`~airflow_provider_apimart.exceptions.ApimartSubmitOutcomeUnknownError` rather than risk
+        paying twice. Stored image files must be uploaded first (:mod:`airflow_provider_apimart.inputs`); a
+        path is never sent.
 
         ``replayed`` on the answer is True when APIMart says (``Idempotency-Replayed: true``)
         that it answered from an earlier job made under the same key: no new job, no new charge.

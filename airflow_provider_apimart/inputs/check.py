@@ -53,10 +53,10 @@ def image_limits(model: str) -> ImageLimits:
 def check_images(images: Sequence[ImageInput], model: str) -> list[CheckedImage]:
     """Read and check every stored image; no network call to APIMart.
 
-    Raises :class:`ApimartValidationError` naming each broken image's parameter, file and limit,
-    so a task with a missing or wrong file fails before it uploads or pays for anything. An error
-    the storage itself raises while reading (a network error on s3://...) is left as it is: a
-    retry may succeed.
+    Raises :class:`~airflow_provider_apimart.exceptions.ApimartValidationError` naming each broken image's
+    parameter, file and limit, so a task with a missing or wrong file fails before it uploads or pays for
+    anything. An error the storage itself raises while reading (a network error on s3://...) is left as it is:
+    a retry may succeed.
     """
     limits = image_limits(model)
     outcomes: dict[str, CheckedImage | str] = {}  # by reference: each file is read once

@@ -208,8 +208,9 @@ RequestT = TypeVar("RequestT", bound="VideoGenerationRequest")
 class VideoGenerationRequest(BaseModel):
     """Base of the request models: a flat body of ``model`` plus the parameters that were set.
 
-    Build one with :meth:`validated` to get an :class:`ApimartValidationError` (an
-    ``AirflowFailException``) naming every broken rule, instead of pydantic's own error.
+    Build one with :meth:`validated` to get an
+    :class:`~airflow_provider_apimart.exceptions.ApimartValidationError` (an ``AirflowFailException``) naming
+    every broken rule, instead of pydantic's own error.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)

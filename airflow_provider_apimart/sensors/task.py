@@ -27,13 +27,13 @@ if TYPE_CHECKING:
 class ApimartTaskSensor(ApimartWaitMixin, BaseSensorOperator):
     """Wait until ``remote_task_id`` ends; same XComs and the same errors as the operators.
 
-    ``return_value`` is the list of video URLs and ``apimart_task`` the summary. A failed task
-    raises at once (moderation and invalid input without retries) instead of poking until
-    ``timeout``. Deferrable (default from ``[operators] default_deferrable``), it checks once and
-    then waits in ApimartTaskTrigger; in ``poke`` mode it waits on the worker with the
-    operators' own loop (same backoff, same tolerance, :class:`ApimartTaskTimeoutError` after
-    ``timeout``); in ``reschedule`` mode each poke is one status read between reschedules, and
-    Airflow's sensor timeout applies.
+    ``return_value`` is the list of video URLs and ``apimart_task`` the summary. A failed task raises at once
+    (moderation and invalid input without retries) instead of poking until ``timeout``. Deferrable (default
+    from ``[operators] default_deferrable``), it checks once and then waits in ApimartTaskTrigger; in ``poke``
+    mode it waits on the worker with the operators' own loop (same backoff, same tolerance,
+    :class:`~airflow_provider_apimart.exceptions.ApimartTaskTimeoutError` after ``timeout``); in
+    ``reschedule`` mode each poke is one status read between reschedules, and Airflow's sensor timeout
+    applies.
 
     :param remote_task_id: the APIMart task id (templated, e.g. from an upstream XCom).
     :param apimart_conn_id: the ``apimart`` connection.

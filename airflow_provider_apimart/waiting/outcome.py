@@ -1,8 +1,9 @@
 """What the operators and the sensor share: waiting for a remote task, and how the task ends.
 
-:class:`ApimartWaitMixin` checks the status once, then either defers to ApimartTaskTrigger or
-reads on the worker; both end in a :class:`WaitEvent`, and :meth:`ApimartWaitMixin.conclude`
-turns any event into the task's result (URLs, XComs, link) or raises the error it means.
+:class:`ApimartWaitMixin` checks the status once, then either defers to ApimartTaskTrigger or reads on the
+worker; both end in a :class:`~airflow_provider_apimart.waiting.events.WaitEvent`, and
+:meth:`ApimartWaitMixin.conclude` turns any event into the task's result (URLs, XComs, link) or raises the
+error it means.
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """When to read an APIMart task's status next, and when the wait is over: one decision for all.
 
-:class:`TaskPoller` does no I/O. Given the status a read returned, or the error it raised, it
-says how long to wait before the next read, or which :class:`WaitEvent` ends the wait. The
-triggerer's async loop, the worker's sync loop and the sensor's pokes all feed it, so a given
-situation ends the same way wherever the task waits.
+:class:`TaskPoller` does no I/O. Given the status a read returned, or the error it raised, it says how long to
+wait before the next read, or which :class:`~airflow_provider_apimart.waiting.events.WaitEvent` ends the wait.
+The triggerer's async loop, the worker's sync loop and the sensor's pokes all feed it, so a given situation
+ends the same way wherever the task waits.
 """
 
 from __future__ import annotations
