@@ -3,7 +3,8 @@
 Airflow 3.3 adds ``task_state_store`` (reattach instead of resubmitting on retry) and
 ``BaseTrigger.on_kill``; 3.1 and 3.2 run without them. The connection form declared in provider
 info is read from 3.2 on. ``AirflowFailException`` and ``conf`` are in the task SDK on 3.3; on 3.1
-they live only in ``airflow.exceptions`` and ``airflow.configuration``.
+they live only in ``airflow.exceptions`` and ``airflow.configuration``, and TaskFlow's
+``determine_kwargs`` only in ``airflow.utils.operator_helpers``.
 """
 
 from __future__ import annotations
@@ -25,6 +26,12 @@ except ImportError:  # pragma: no cover - Airflow 3.1
         AirflowFailException,
         AirflowNotFoundException,
         AirflowSkipException,
+    )
+try:
+    from airflow.sdk.bases.decorator import determine_kwargs
+except ImportError:  # pragma: no cover - Airflow 3.1
+    from airflow.utils.operator_helpers import (  # type: ignore[no-redef,attr-defined,unused-ignore]
+        determine_kwargs,
     )
 try:
     from airflow.sdk import conf
@@ -54,4 +61,5 @@ __all__ = [
     "AirflowNotFoundException",
     "AirflowSkipException",
     "conf",
+    "determine_kwargs",
 ]

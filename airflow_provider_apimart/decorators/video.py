@@ -11,12 +11,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
 
-from airflow.sdk.bases.decorator import DecoratedOperator, determine_kwargs, task_decorator_factory
+from airflow.sdk.bases.decorator import DecoratedOperator, task_decorator_factory
 from airflow.sdk.definitions.context import context_merge
 
 from airflow_provider_apimart.exceptions import ApimartValidationError
 from airflow_provider_apimart.operators.submission import state_store
 from airflow_provider_apimart.operators.video import ApimartVideoGenerationOperator
+from airflow_provider_apimart.version_compat import determine_kwargs
 from airflow_provider_apimart.waiting.outcome import ApimartWaitMixin
 
 if TYPE_CHECKING:

@@ -16,6 +16,7 @@ import pytest
 from airflow import settings
 from airflow.sdk import DAG, task
 
+from airflow_provider_apimart.version_compat import AIRFLOW_V_3_3_PLUS
 from tests.integration.test_dags import metadata_db  # noqa: F401 - the session's migrated DB
 
 if TYPE_CHECKING:
@@ -112,9 +113,11 @@ def test_expand_over_three_prompts_pays_three_jobs_and_feeds_the_files_downstrea
         video = store / uri.rsplit("/", 1)[-1]
         assert uri == video.as_uri()
         assert video.read_bytes()[4:8] == b"ftyp"
-        # The record written after the deferral holds the request the function returned.
+        # The record written after the deferral holds the request the function returned. dag.test()
+        # drops a deferral's kwargs (apache/airflow#69942): only 3.3's state store keeps it here.
         record = json.loads(video.with_suffix(".json").read_text())
-        assert record["request"]["prompt"] == prompt
+        if AIRFLOW_V_3_3_PLUS:
+            assert record["request"]["prompt"] == prompt
 
 
 @pytest.mark.parametrize("where", ["deferred", "on_worker"])
@@ -128,5 +131,7 @@ def test_a_forced_retry_calls_the_function_again_and_pays_once(
     (ti,) = run.get_task_instances()
     assert ti.try_number > 1, "the timeout must have forced at least one retry"
     assert len(calls) == ti.try_number  # once per try, never when a deferred try resumes
-    assert len(apimart_simulator.state.requests_to("POST", "/v1/videos/generations")) == 1
+    posts = apimart_simulator.state.requests_to("POST", "/v1/videos/generations")
+    # 3.3+ reattaches from task_state_store; 3.1-3.2 POST again with the same key and get a replay.
+    assert len(posts) == (1 if AIRFLOW_V_3_3_PLUS else ti.try_number)
     assert apimart_simulator.state.paid_count() == 1
