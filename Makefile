@@ -8,7 +8,7 @@ LOCK := requirements/test.lock
 # work behind registries whose certificates only the system store knows.
 export UV_SYSTEM_CERTS := 1
 
-.PHONY: demo test lint typecheck unit bench lock clean
+.PHONY: demo test lint typecheck unit system-test bench lock clean
 
 $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
@@ -36,13 +36,58 @@ typecheck: $(VENV)/.installed
 unit: $(VENV)/.installed
 	$(BIN)/pytest
 
-## bench: time and measure the provider's video download against a bare httpx copy (benchmarks/README.md)
-bench: $(VENV)/.installed
-	$(BIN)/python benchmarks/download.py
+## system-test: the production-shaped system test, about 13 min (tests/system/README.md): Postgres, Redis,
+## CeleryExecutor with two workers and two triggerers, 200 mapped renders with faults, crashes, secrets
+system-test: $(VENV)/.installed
+	$(BIN)/pytest -m system tests/system
 
-## lock: re-resolve requirements/test.lock after changing dependencies in pyproject.toml
+## bench: every benchmark in turn, quick settings, a few minutes (benchmarks/README.md); FULL=1 for 5,000 triggers
+## and the full runs (about 40 min); SKIP_SCHEDULER=1 skips the one that starts airflow standalone
+bench: $(VENV)/.installed
+	$(BIN)/python benchmarks/imports.py $(if $(FULL),,--repeat 9)
+	$(BIN)/python benchmarks/hook_overhead.py
+	$(BIN)/python benchmarks/download.py $(if $(FULL),,--sizes 100MB,1GB --repeat 2)
+	$(BIN)/python benchmarks/trigger_scale.py $(if $(FULL),--full)
+	$(if $(SKIP_SCHEDULER),@echo "worker_slots.py skipped (SKIP_SCHEDULER=1)",$(BIN)/python benchmarks/worker_slots.py $(if $(FULL),--full))
+
+## docs: build the documentation site into docs/_build/html (warnings are errors, nitpicky references)
+.PHONY: docs
+DOCS_VENV := .venv-docs
+DOCS_LOCK := requirements/docs.lock
+
+# Its own virtualenv, made by .venv's uv: Sphinx never shares an environment with the test tools.
+$(DOCS_VENV)/.installed: $(DOCS_LOCK) pyproject.toml | $(BIN)/uv
+	$(BIN)/uv venv --quiet --clear --python $(PYTHON) $(DOCS_VENV)
+	$(BIN)/uv pip install --python $(DOCS_VENV)/bin/python --quiet -r $(DOCS_LOCK) -e .
+	touch $@
+
+docs: $(DOCS_VENV)/.installed
+	$(DOCS_VENV)/bin/sphinx-build -W --keep-going -n -b html docs docs/_build/html
+
+## test-airflow-versions: the unit and integration tests on the older supported Airflows too (make
+## test covers the newest); each from its own lock, requirements/airflow-<version>.lock
+OLDER_AIRFLOWS := 3.1 3.2
+.PHONY: test-airflow-versions
+
+.venv-airflow-%/.installed: requirements/airflow-%.lock pyproject.toml | $(BIN)/uv
+	$(BIN)/uv venv --quiet --clear --python $(PYTHON) .venv-airflow-$*
+	$(BIN)/uv pip install --python .venv-airflow-$*/bin/python --compile-bytecode --quiet \
+		-r requirements/airflow-$*.lock -e .
+	touch $@
+
+test-airflow-%: .venv-airflow-%/.installed
+	.venv-airflow-$*/bin/pytest -q -p no:cacheprovider tests/unit tests/integration
+
+test-airflow-versions: $(addprefix test-airflow-,$(OLDER_AIRFLOWS))
+
+## lock: re-resolve every lock file after changing dependencies in pyproject.toml
 lock: | $(BIN)/uv
 	$(BIN)/uv pip compile pyproject.toml --extra test --python-version 3.11 -o $(LOCK)
+	$(BIN)/uv pip compile pyproject.toml --extra docs --python-version 3.11 -o $(DOCS_LOCK)
+	for version in $(OLDER_AIRFLOWS); do \
+		$(BIN)/uv pip compile pyproject.toml requirements/airflow-$$version.in --extra test \
+			--python-version 3.11 -o requirements/airflow-$$version.lock; \
+	done
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(DOCS_VENV) .venv-airflow-* docs/_build .mypy_cache .ruff_cache .pytest_cache

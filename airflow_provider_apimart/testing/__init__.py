@@ -20,7 +20,13 @@ except ImportError as missing:  # pragma: no cover - depends on what is installe
         f"The APIMart simulator needs {missing.name}: pip install 'airflow-provider-apimart[simulator]'"
     ) from missing
 
-from airflow_provider_apimart.testing.config import ALL_FAULTS, Fault, Outcome, SimulatorConfig
+from airflow_provider_apimart.testing.config import (
+    ALL_FAULTS,
+    DEFAULT_FAULTS,
+    Fault,
+    Outcome,
+    SimulatorConfig,
+)
 from airflow_provider_apimart.testing.records import (
     MediaRequest,
     PaidSubmission,
@@ -33,6 +39,7 @@ from airflow_provider_apimart.testing.state import SimulatorState
 
 __all__ = [
     "ALL_FAULTS",
+    "DEFAULT_FAULTS",
     "ApimartSimulator",
     "Fault",
     "MediaRequest",

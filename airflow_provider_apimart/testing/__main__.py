@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import argparse
 import functools
+import os
 import shlex
 import signal
 import sys
 from typing import TYPE_CHECKING
 
-from airflow_provider_apimart.testing.config import ALL_FAULTS, Fault, Outcome, SimulatorConfig
+from airflow_provider_apimart.testing.config import DEFAULT_FAULTS, Fault, Outcome, SimulatorConfig
 from airflow_provider_apimart.testing.server import ApimartSimulator
 
 if TYPE_CHECKING:
@@ -31,8 +32,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--port", type=int, default=0, help="port to bind; 0 picks a free one (default: %(default)s)"
     )
-    parser.add_argument(
-        "--api-key", default=defaults.api_key, help="the key to accept (default: %(default)s)"
+    key = parser.add_mutually_exclusive_group()
+    key.add_argument("--api-key", default=None, help=f"the key to accept (default: {defaults.api_key})")
+    key.add_argument(
+        "--api-key-env",
+        metavar="VARIABLE",
+        default=None,
+        help="take the key from this environment variable and never print it (for secret keys)",
     )
     parser.add_argument(
         "--render-seconds",
@@ -61,10 +67,23 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--fault-rate", type=float, default=0.0, help="share of API calls that fail (0-1)")
     parser.add_argument(
         "--faults",
-        default=",".join(f.value for f in ALL_FAULTS),
-        help="which faults to inject, comma-separated: 500,502,503,drop,slow (default: all)",
+        default=",".join(f.value for f in DEFAULT_FAULTS),
+        help="which faults to inject, comma-separated, among 429,500,502,503,reset,drop,slow "
+        "(default: %(default)s)",
     )
     parser.add_argument("--seed", type=int, default=None, help="seed for fault injection")
+    parser.add_argument(
+        "--slow-seconds",
+        type=float,
+        default=defaults.slow_seconds,
+        help="delay of a 'slow' fault (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--submit-hold-seconds",
+        type=float,
+        default=defaults.submit_hold_seconds,
+        help="answer a submit that creates a job (already billed) this much later (default: %(default)s)",
+    )
     parser.add_argument(
         "--result-url-ttl",
         type=float,
@@ -100,8 +119,15 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.api_key_env is not None:
+        api_key = os.environ.get(args.api_key_env)
+        if not api_key:
+            print(f"--api-key-env: the environment variable {args.api_key_env} is not set", file=sys.stderr)
+            return 2
+    else:
+        api_key = args.api_key or SimulatorConfig.api_key
     config = SimulatorConfig(
-        api_key=args.api_key,
+        api_key=api_key,
         render_seconds=args.render_seconds,
         balance=args.balance,
         cost_per_video=args.cost_per_video,
@@ -110,6 +136,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         fault_rate=args.fault_rate,
         faults=tuple(Fault(name.strip()) for name in args.faults.split(",") if name.strip()),
         seed=args.seed,
+        slow_seconds=args.slow_seconds,
+        submit_hold_seconds=args.submit_hold_seconds,
         result_url_ttl=args.result_url_ttl,
         renew_expired_urls=args.renew_expired_urls,
         unlimited_quota=args.unlimited_quota,
@@ -123,9 +151,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     stop_signals = {signal.SIGINT, signal.SIGTERM}
     signal.pthread_sigmask(signal.SIG_BLOCK, stop_signals)
     with ApimartSimulator(config, host=args.host, port=args.port, request_log=request_log) as simulator:
-        print(f"APIMart simulator listening on {simulator.base_url} (API key: {simulator.api_key})")
-        for name, value in simulator.connection_env().items():
-            print(f"export {name}={shlex.quote(value)}")
+        if args.api_key_env is not None:  # a secret: neither the banner nor the export line shows it
+            print(f"APIMart simulator listening on {simulator.base_url} (API key: ${args.api_key_env})")
+        else:
+            print(f"APIMart simulator listening on {simulator.base_url} (API key: {simulator.api_key})")
+            for name, value in simulator.connection_env().items():
+                print(f"export {name}={shlex.quote(value)}")
         print("Press Ctrl+C to stop.", flush=True)
         signal.sigwait(stop_signals)
     print("APIMart simulator stopped.", file=sys.stderr)

@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import socket
+import struct
 import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
@@ -78,10 +80,21 @@ def build_app(state: SimulatorState, request_log: Callable[[str], None] | None =
             )
             config = state.config
             fault = faults.pick()
+            if fault is not None:
+                state.count_fault(fault.value)
             if fault is Fault.SLOW:
                 await asyncio.sleep(config.slow_seconds)
             elif fault in {Fault.HTTP_500, Fault.HTTP_502, Fault.HTTP_503}:
                 return api_error(int(fault.value), "server_error", f"Simulated HTTP {fault.value}")
+            elif fault is Fault.HTTP_429:
+                return api_error(
+                    429,
+                    "rate_limit_error",
+                    "Rate limit exceeded (simulated)",
+                    **{"Retry-After": str(config.retry_after_seconds)},
+                )
+            elif fault is Fault.RESET:
+                await _reset_connection(request)
             if request.headers.get("authorization") != f"Bearer {config.api_key}":
                 return api_error(401, "authentication_error", "Invalid token")
             if state.over_rate_limit(time.monotonic()):
@@ -123,6 +136,8 @@ def build_app(state: SimulatorState, request_log: Callable[[str], None] | None =
         task = state.create_paid_task(validated.model, body, _outcome_for(body, state), key)
         if task is None:
             return api_error(402, "payment_required", "Insufficient balance")
+        if state.config.submit_hold_seconds > 0:  # the job exists and is billed; the answer waits
+            await asyncio.sleep(state.config.submit_hold_seconds)
         return _submitted(state, task.id, validated.model, replayed=False)
 
     async def task_status(request: Request) -> Response:
@@ -246,6 +261,24 @@ def _recorded_body(request: Request, raw: bytes) -> Any:
         return json.loads(raw) if raw else None
     except ValueError:
         return raw.decode(errors="replace")
+
+
+async def _reset_connection(request: Request) -> None:
+    """Abort the client's connection with a TCP RST, before any byte of an answer.
+
+    uvicorn's request cycle (the owner of ``receive``) holds the connection's transport; with
+    ``SO_LINGER`` 0 its abort resets the connection instead of closing it. Raises
+    ``DroppedConnection`` so that nothing is sent (where the transport is out of reach, the
+    client gets uvicorn's 500 instead).
+    """
+    transport = getattr(getattr(request.receive, "__self__", None), "transport", None)
+    if transport is not None and hasattr(transport, "abort"):
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        transport.abort()
+        await asyncio.sleep(0)  # let uvicorn see the connection lost, so it sends nothing more
+    raise DroppedConnection
 
 
 def _cut_off(response: Response) -> Response:

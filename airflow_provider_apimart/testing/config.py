@@ -29,9 +29,14 @@ class Fault(str, Enum):
     HTTP_503 = "503"
     DROP = "drop"  # processed (a submit creates and bills its job), then the answer is cut off
     SLOW = "slow"  # answered correctly after ``slow_seconds``
+    HTTP_429 = "429"  # answered 429 with Retry-After (``retry_after_seconds``), nothing processed
+    RESET = "reset"  # the connection is reset (TCP RST) before anything is processed or answered
 
 
-ALL_FAULTS = (Fault.HTTP_500, Fault.HTTP_502, Fault.HTTP_503, Fault.DROP, Fault.SLOW)
+#: The faults drawn unless ``faults`` says otherwise.
+DEFAULT_FAULTS = (Fault.HTTP_500, Fault.HTTP_502, Fault.HTTP_503, Fault.DROP, Fault.SLOW)
+#: Every fault the simulator can inject; ``429`` and ``reset`` are drawn only when asked for.
+ALL_FAULTS = tuple(Fault)
 
 
 @dataclass
@@ -84,6 +89,9 @@ class SimulatorConfig:
     media_drops_remaining: int = 0
     #: Share of API calls that get a fault from ``faults``, chosen at random (seeded by ``seed``).
     fault_rate: float = 0.0
-    faults: tuple[Fault, ...] = field(default_factory=lambda: ALL_FAULTS)
+    faults: tuple[Fault, ...] = field(default_factory=lambda: DEFAULT_FAULTS)
     slow_seconds: float = 2.0
     seed: int | None = None
+    #: A submit that creates a new job (already billed) is answered this many seconds later; a
+    #: replay is not held. A system test kills the submitting process in that window.
+    submit_hold_seconds: float = 0.0

@@ -166,6 +166,7 @@ def records_json(state: SimulatorState) -> dict[str, Any]:
             "media_gets": sum(r.method == "GET" for r in media),
         },
         "balance": state.balance_answer(),
+        "faults": state.fault_counts(),
         "paid_submissions": [dataclasses.asdict(p) for p in paid],
         "replays": [dataclasses.asdict(r) for r in replays],
         "uploads": [dataclasses.asdict(u) for u in uploads],

@@ -36,6 +36,7 @@ class SimulatorState:
     _requests: list[RecordedRequest] = field(default_factory=list)
     _media: list[MediaRequest] = field(default_factory=list)
     _counts: Counter[str] = field(default_factory=Counter)
+    _faults: Counter[str] = field(default_factory=Counter)
     _paid: list[PaidSubmission] = field(default_factory=list)
     _replays: list[Replay] = field(default_factory=list)
     _idempotency: dict[str, tuple[str, str]] = field(default_factory=dict)  # key -> (fingerprint, task id)
@@ -84,6 +85,11 @@ class SimulatorState:
         """Requests by ``"<METHOD> <route>"``, e.g. ``"GET /v1/tasks/{task_id}"``; control calls excluded."""
         with self._lock:
             return dict(self._counts)
+
+    def fault_counts(self) -> dict[str, int]:
+        """Faults injected so far, by name (``"503"``, ``"reset"``, ``"drop"`` ...)."""
+        with self._lock:
+            return dict(self._faults)
 
     def paid_count(self, idempotency_key: str | None = None) -> int:
         """Jobs paid for in all, or under one Idempotency-Key."""
@@ -136,6 +142,7 @@ class SimulatorState:
                 self._requests,
                 self._media,
                 self._counts,
+                self._faults,
                 self._paid,
                 self._replays,
                 self._idempotency,
@@ -174,6 +181,10 @@ class SimulatorState:
     def count(self, route: str) -> None:
         with self._lock:
             self._counts[route] += 1
+
+    def count_fault(self, fault: str) -> None:
+        with self._lock:
+            self._faults[fault] += 1
 
     def over_rate_limit(self, now_monotonic: float) -> bool:
         """Count one API call; True when it is over ``rate_limit_per_second``."""
