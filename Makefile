@@ -64,9 +64,9 @@ $(DOCS_VENV)/.installed: $(DOCS_LOCK) pyproject.toml | $(BIN)/uv
 docs: $(DOCS_VENV)/.installed
 	$(DOCS_VENV)/bin/sphinx-build -W --keep-going -n -b html docs docs/_build/html
 
-## test-airflow-versions: the unit and integration tests on the older supported Airflows too (make
+## test-airflow-versions: the unit and integration tests on the oldest supported Airflow too (make
 ## test covers the newest); each from its own lock, requirements/airflow-<version>.lock
-OLDER_AIRFLOWS := 3.1 3.2
+OLDER_AIRFLOWS := 3.1
 .PHONY: test-airflow-versions
 
 .venv-airflow-%/.installed: requirements/airflow-%.lock pyproject.toml | $(BIN)/uv
