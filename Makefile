@@ -68,6 +68,8 @@ docs: $(DOCS_VENV)/.installed
 ## test covers the newest); each from its own lock, requirements/airflow-<version>.lock
 OLDER_AIRFLOWS := 3.1
 .PHONY: test-airflow-versions
+# Keep the marker: make would otherwise delete it as an intermediate file and reinstall every time.
+.PRECIOUS: .venv-airflow-%/.installed
 
 .venv-airflow-%/.installed: requirements/airflow-%.lock pyproject.toml | $(BIN)/uv
 	$(BIN)/uv venv --quiet --clear --python $(PYTHON) .venv-airflow-$*
