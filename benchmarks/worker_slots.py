@@ -38,12 +38,27 @@ from _common import BIN, free_port, median, verdict
 SLOT_GOAL = 2.0
 API_KEY = "bench-simulator-key"
 ENDS = ("deferred", "success", "failed", "up_for_retry", "up_for_reschedule", "upstream_failed", "skipped")
+#: One file per DAG, as a DAG folder usually has: a task process parses only its own DAG's file.
 DAG_FILE = """
-from airflow.sdk import DAG, task
+from airflow.sdk import DAG
 from airflow_provider_apimart.operators.video import ApimartWan27Operator
 
-# Warms the API server, the executor and the page cache first, so that no measured DAG pays for
-# a cold start.
+with DAG("{dag_id}", schedule=None):
+    for number in range({generations}):
+        ApimartWan27Operator(
+            task_id=f"generation_{{number}}",
+            prompt=f"benchmark generation {{number}}",
+            apimart_conn_id="apimart_r{render}",
+            deferrable={deferrable},
+        )
+"""
+#: Run first, so that no measured DAG pays for a cold API server, executor or page cache.
+WARM_UP_FILE = """
+from airflow.sdk import DAG, task
+
+import airflow_provider_apimart.operators.video
+
+
 @task
 def warm():
     pass
@@ -52,19 +67,6 @@ def warm():
 with DAG("bench_slots_warm_up", schedule=None):
     for number in range({generations}):
         warm.override(task_id=f"warm_{{number}}")()
-
-for render in {renders!r}:
-    for deferrable in (True, False):
-        mode = "deferrable" if deferrable else "on_worker"
-        with DAG(f"bench_slots_{{mode}}_{{render}}s", schedule=None) as dag:
-            for number in range({generations}):
-                ApimartWan27Operator(
-                    task_id=f"generation_{{number}}",
-                    prompt=f"benchmark generation {{number}}",
-                    apimart_conn_id=f"apimart_r{{render}}",
-                    deferrable=deferrable,
-                )
-        globals()[dag.dag_id] = dag
 """
 
 
@@ -171,7 +173,15 @@ def prepare(
     """Simulators, the DAG file, the database, and ``airflow standalone`` started in the background."""
     dags = home / "dags"
     dags.mkdir()
-    (dags / "bench_worker_slots.py").write_text(DAG_FILE.format(renders=renders, generations=generations))
+    (dags / "bench_slots_warm_up.py").write_text(WARM_UP_FILE.format(generations=generations))
+    for render in renders:
+        for mode in ("deferrable", "on_worker"):
+            dag_id = f"bench_slots_{mode}_{render}s"
+            (dags / f"{dag_id}.py").write_text(
+                DAG_FILE.format(
+                    dag_id=dag_id, generations=generations, render=render, deferrable=mode == "deferrable"
+                )
+            )
     api_port = free_port()
     env = {
         **os.environ,
