@@ -41,8 +41,8 @@ unit: $(VENV)/.installed
 system-test: $(VENV)/.installed
 	$(BIN)/pytest -m system tests/system
 
-## bench: every benchmark in turn, quick settings, a few minutes (benchmarks/README.md); FULL=1 for 5,000 triggers
-## and the full runs (about 40 min); SKIP_SCHEDULER=1 skips the one that starts airflow standalone
+## bench: every benchmark in turn, quick settings, about 8 min (benchmarks/README.md); FULL=1 for 5,000 triggers
+## and the full runs (about 35 min); SKIP_SCHEDULER=1 skips the one that starts airflow standalone
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/imports.py $(if $(FULL),,--repeat 9)
 	$(BIN)/python benchmarks/hook_overhead.py

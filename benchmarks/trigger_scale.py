@@ -174,7 +174,9 @@ def run(scale: Scale, repeat: int, gc_mode: str = "on") -> int:
                     f"{figures['cpu_ms_per_poll']:.3f} ms CPU/read, lag p99 {figures['lag_p99_ms']:.0f} ms "
                     f"({figures['own_lag_p99_ms']:.0f} ms net of CPU wait), "
                     f"{figures['rss_per_poller_kb']:.1f} KB/poller, garbage collection "
-                    f"{figures['gc_share']:.0%} of CPU, {figures['wall_s']:.0f} s; machine load "
+                    f"{figures['gc_share']:.0%} of CPU, "
+                    + (f"{figures['log_warnings']} failed reads, " if figures["log_warnings"] else "")
+                    + f"{figures['wall_s']:.0f} s; machine load "
                     f"{figures['load']:.1f}, waited for a CPU {figures['cpu_wait_share']:.0%} of the time",
                     flush=True,
                 )
@@ -281,8 +283,8 @@ def report(
     warned = [run for side in SIDES for run in runs[side] if run["log_warnings"]]
     if warned:
         print(
-            f"WARNING: {sum(run['log_warnings'] for run in warned)} warning log lines (failed reads?); "
-            f"the last: {warned[-1]['last_warning']}"
+            f"WARNING: {sum(run['log_warnings'] for run in warned)} reads failed and were tried again "
+            f"(warning log lines) in {len(warned)} run(s); the last: {warned[-1]['last_warning'][:400]}"
         )
     print(f"Wall time {wall:.0f} s.")
 
