@@ -3,8 +3,9 @@
 Airflow 3.3 adds ``task_state_store`` (reattach instead of resubmitting on retry) and
 ``BaseTrigger.on_kill``; 3.1 and 3.2 run without them. The connection form declared in provider
 info is read from 3.2 on. ``AirflowFailException`` and ``conf`` are in the task SDK on 3.3; on 3.1
-they live only in ``airflow.exceptions`` and ``airflow.configuration``, and TaskFlow's
-``determine_kwargs`` only in ``airflow.utils.operator_helpers``.
+they live only in ``airflow.exceptions`` and ``airflow.configuration``. (TaskFlow's
+``determine_kwargs``, which also moved, is imported where it is used: the decorator module, since
+its new home loads Airflow's decorator machinery, which a DAG parse that uses no decorator skips.)
 """
 
 from __future__ import annotations
@@ -26,12 +27,6 @@ except ImportError:  # pragma: no cover - Airflow 3.1
         AirflowFailException,
         AirflowNotFoundException,
         AirflowSkipException,
-    )
-try:
-    from airflow.sdk.bases.decorator import determine_kwargs
-except ImportError:  # pragma: no cover - Airflow 3.1
-    from airflow.utils.operator_helpers import (  # type: ignore[no-redef,attr-defined,unused-ignore]
-        determine_kwargs,
     )
 try:
     from airflow.sdk import conf
@@ -61,5 +56,4 @@ __all__ = [
     "AirflowNotFoundException",
     "AirflowSkipException",
     "conf",
-    "determine_kwargs",
 ]

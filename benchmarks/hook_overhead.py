@@ -112,7 +112,7 @@ def child(spec_json: str) -> None:
 
     spec = json.loads(spec_json)
     # As on a worker: the task's log lines go out as JSON to the supervisor (here, nowhere).
-    reset_logging()
+    reset_logging()  # type: ignore[no-untyped-call]
     configure_logging(json_output=True, output=Sink(), sending_to_supervisor=True)
 
     request = build_request({"model": "wan2.7", "prompt": "A coastal road at sunset", "duration": 5})

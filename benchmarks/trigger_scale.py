@@ -154,7 +154,7 @@ def run(scale: Scale, repeat: int, gc_mode: str = "on") -> int:
         for turn in range(repeat):
             order = SIDES[turn % 3 :] + SIDES[: turn % 3]  # a slow spell of the machine hits every side
             for side in order:
-                spec = {
+                spec: dict[str, Any] = {
                     "side": side,
                     "run": uuid.uuid4().hex[:10],
                     "n": scale.n,
@@ -323,7 +323,7 @@ def child(spec_json: str) -> None:
 
     from airflow_provider_apimart.triggers import task as _trigger_module  # noqa: F401
 
-    reset_logging()
+    reset_logging()  # type: ignore[no-untyped-call]
     configure_logging(json_output=True, output=LOG_SINK, sending_to_supervisor=True)
     poller = bare_poller(spec) if spec["side"] == "bare" else trigger_poller(spec)
     figures = asyncio.run(measure(spec, poller))

@@ -17,8 +17,14 @@ from airflow.sdk.definitions.context import context_merge
 from airflow_provider_apimart.exceptions import ApimartValidationError
 from airflow_provider_apimart.operators.submission import state_store
 from airflow_provider_apimart.operators.video import ApimartVideoGenerationOperator
-from airflow_provider_apimart.version_compat import determine_kwargs
 from airflow_provider_apimart.waiting.outcome import ApimartWaitMixin
+
+try:
+    from airflow.sdk.bases.decorator import determine_kwargs
+except ImportError:  # pragma: no cover - Airflow 3.1 keeps it in airflow.utils
+    from airflow.utils.operator_helpers import (  # type: ignore[no-redef,attr-defined,unused-ignore]
+        determine_kwargs,
+    )
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Collection, Sequence

@@ -11,7 +11,7 @@ import asyncio
 import random
 import time
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from tenacity import (
     AsyncRetrying,
@@ -27,6 +27,11 @@ from airflow_provider_apimart.exceptions import (
     ApimartTransientAPIError,
 )
 
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
+ResultT = TypeVar("ResultT")
+
 #: First backoff wait and its ceiling, in seconds, when the API gives no Retry-After.
 BACKOFF_INITIAL = 1.0
 BACKOFF_MAX = 30.0
@@ -37,14 +42,10 @@ BACKOFF_JITTER = 1.0
 MAX_RETRY_AFTER = 120.0
 
 
-def sleep(seconds: float) -> None:
-    """The pause between sync tries (a seam tests replace to keep time)."""
-    time.sleep(seconds)
-
-
-async def asleep(seconds: float) -> None:
-    """The pause between async tries."""
-    await asyncio.sleep(seconds)
+#: The pauses between tries, sync and async: seams that tests replace to keep time. Aliases, not
+#: wrappers, so a sleeping trigger holds no extra coroutine.
+sleep = time.sleep
+asleep = asyncio.sleep
 
 
 def is_transient(error: BaseException) -> bool:
@@ -88,7 +89,8 @@ class RetryPolicy:
     """Bounded retries for one call; ``replay_safe=False`` is for a POST with no Idempotency-Key."""
 
     max_retries: int
-    logger: WarningLogger
+    #: Where a retry is announced; None only with ``max_retries=0``, which never retries.
+    logger: WarningLogger | None = None
 
     def _options(self, replay_safe: bool) -> dict[str, object]:
         def wait(state: RetryCallState) -> float:
@@ -104,6 +106,8 @@ class RetryPolicy:
         def log_retry(state: RetryCallState) -> None:
             error = state.outcome.exception() if state.outcome else None
             wait_seconds = state.next_action.sleep if state.next_action else 0.0
+            if self.logger is None:
+                return
             self.logger.warning(
                 "%s; trying again in %.1f s (retry %d of %d).",
                 error,
@@ -120,8 +124,17 @@ class RetryPolicy:
             "reraise": True,
         }
 
-    def sync(self, *, replay_safe: bool) -> Retrying:
-        return Retrying(sleep=sleep, **self._options(replay_safe))  # type: ignore[arg-type]
+    def call(self, attempt: Callable[[], ResultT], *, replay_safe: bool) -> ResultT:
+        """``attempt()``, tried again as the policy allows; with no retries, just once (a poller's
+        read, which keeps its own count of failures, pays nothing for the machinery)."""
+        if self.max_retries == 0:
+            return attempt()
+        retrying = Retrying(sleep=sleep, **self._options(replay_safe))  # type: ignore[arg-type]
+        return retrying(attempt)
 
-    def asynchronous(self, *, replay_safe: bool) -> AsyncRetrying:
-        return AsyncRetrying(sleep=asleep, **self._options(replay_safe))  # type: ignore[arg-type]
+    async def acall(self, attempt: Callable[[], Awaitable[ResultT]], *, replay_safe: bool) -> ResultT:
+        """The async :meth:`call`."""
+        if self.max_retries == 0:
+            return await attempt()
+        retrying = AsyncRetrying(sleep=asleep, **self._options(replay_safe))  # type: ignore[arg-type]
+        return await retrying(attempt)

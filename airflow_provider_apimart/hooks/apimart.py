@@ -21,6 +21,7 @@ from airflow_provider_apimart.exceptions import (
     ApimartSubmitOutcomeUnknownError,
     ApimartValidationError,
 )
+from airflow_provider_apimart.hooks import DEFAULT_CONN_ID
 from airflow_provider_apimart.hooks._errors import Call, read_payload
 from airflow_provider_apimart.hooks._retry import RetryPolicy
 from airflow_provider_apimart.hooks._settings import (
@@ -78,7 +79,7 @@ class ApimartHook(BaseHook):
     """
 
     conn_name_attr = "apimart_conn_id"
-    default_conn_name = "apimart_default"
+    default_conn_name = DEFAULT_CONN_ID
     conn_type = "apimart"
     hook_name = "APIMart"
 
@@ -181,7 +182,9 @@ class ApimartHook(BaseHook):
     # ------------------------------------------------------------------ one call, with retries
 
     def _retry_policy(self, settings: ClientSettings, *, retry: bool) -> RetryPolicy:
-        return RetryPolicy(max_retries=settings.max_retries if retry else 0, logger=self.log)
+        max_retries = settings.max_retries if retry else 0
+        # No logger for a single try: a poll then makes none (thousands of triggers share a heap).
+        return RetryPolicy(max_retries=max_retries, logger=self.log if max_retries else None)
 
     def _request(
         self,
@@ -198,27 +201,29 @@ class ApimartHook(BaseHook):
         client = self.get_conn()
         settings = self.get_settings()
         call = Call(method, path, settings.api_key)
-        for attempt in self._retry_policy(settings, retry=retry).sync(replay_safe=replay_safe):
-            with attempt:
-                try:
-                    response = client.request(method, path, json=json, files=files, headers=headers)
-                except httpx.TransportError as error:
-                    raise _transport_failure(error, call, settings) from error
-                return Answer(read_payload(response, call), response.headers)
-        raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover
+
+        def attempt() -> Answer:
+            try:
+                response = client.request(method, path, json=json, files=files, headers=headers)
+            except httpx.TransportError as error:
+                raise _transport_failure(error, call, settings) from error
+            return Answer(read_payload(response, call), response.headers)
+
+        return self._retry_policy(settings, retry=retry).call(attempt, replay_safe=replay_safe)
 
     async def _arequest(self, method: str, path: str, *, retry: bool = True) -> Answer:
         client = await self.aget_conn()
         settings = await self.aget_settings()
         call = Call(method, path, settings.api_key)
-        async for attempt in self._retry_policy(settings, retry=retry).asynchronous(replay_safe=True):
-            with attempt:
-                try:
-                    response = await client.request(method, path)
-                except httpx.TransportError as error:
-                    raise _transport_failure(error, call, settings) from error
-                return Answer(read_payload(response, call), response.headers)
-        raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover
+
+        async def attempt() -> Answer:
+            try:
+                response = await client.request(method, path)
+            except httpx.TransportError as error:
+                raise _transport_failure(error, call, settings) from error
+            return Answer(read_payload(response, call), response.headers)
+
+        return await self._retry_policy(settings, retry=retry).acall(attempt, replay_safe=True)
 
     # ------------------------------------------------------------------ the API
 

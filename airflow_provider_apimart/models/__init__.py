@@ -1,31 +1,68 @@
-"""Pydantic models: the single source of truth for what the APIMart API accepts and returns."""
+"""Pydantic models: the single source of truth for what the APIMart API accepts and returns.
+
+Every name below is importable from here, but each submodule loads only when one of its names is
+first used: a DAG file that imports one operator validates its request at parse and needs its
+model, not the answer models (which load when the task runs).
+"""
 
 from __future__ import annotations
 
-from airflow_provider_apimart.models.base import (
-    UPLOAD_IMAGE_LIMITS,
-    ImageLimits,
-    VideoGenerationRequest,
-    read_rendered_collection,
-)
-from airflow_provider_apimart.models.generic import GenericVideoRequest
-from airflow_provider_apimart.models.kling import KLING_V26, KlingV26Request
-from airflow_provider_apimart.models.omni import OMNI_FLASH_EXT, OmniFlashExtRequest
-from airflow_provider_apimart.models.requests import REQUEST_MODELS, build_request
-from airflow_provider_apimart.models.responses import (
-    TERMINAL_STATES,
-    Balance,
-    FailureKind,
-    SubmitResponse,
-    TaskError,
-    TaskResult,
-    TaskState,
-    TaskStatus,
-    UploadedImage,
-    VideoOutput,
-)
-from airflow_provider_apimart.models.wan26 import WAN26_I2V_FLASH, Wan26I2VFlashRequest
-from airflow_provider_apimart.models.wan27 import WAN27, ImageWithRole, Wan27Request
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from airflow_provider_apimart.models.base import (
+        UPLOAD_IMAGE_LIMITS,
+        ImageLimits,
+        VideoGenerationRequest,
+        read_rendered_collection,
+    )
+    from airflow_provider_apimart.models.generic import GenericVideoRequest
+    from airflow_provider_apimart.models.kling import KLING_V26, KlingV26Request
+    from airflow_provider_apimart.models.omni import OMNI_FLASH_EXT, OmniFlashExtRequest
+    from airflow_provider_apimart.models.requests import REQUEST_MODELS, build_request
+    from airflow_provider_apimart.models.responses import (
+        TERMINAL_STATES,
+        Balance,
+        FailureKind,
+        SubmitResponse,
+        TaskError,
+        TaskResult,
+        TaskState,
+        TaskStatus,
+        UploadedImage,
+        VideoOutput,
+    )
+    from airflow_provider_apimart.models.wan26 import WAN26_I2V_FLASH, Wan26I2VFlashRequest
+    from airflow_provider_apimart.models.wan27 import WAN27, ImageWithRole, Wan27Request
+
+#: Which submodule defines each public name.
+_HOMES: dict[str, str] = {
+    **dict.fromkeys(
+        ("UPLOAD_IMAGE_LIMITS", "ImageLimits", "VideoGenerationRequest", "read_rendered_collection"), "base"
+    ),
+    "GenericVideoRequest": "generic",
+    **dict.fromkeys(("KLING_V26", "KlingV26Request"), "kling"),
+    **dict.fromkeys(("OMNI_FLASH_EXT", "OmniFlashExtRequest"), "omni"),
+    **dict.fromkeys(("REQUEST_MODELS", "build_request"), "requests"),
+    **dict.fromkeys(
+        (
+            "TERMINAL_STATES",
+            "Balance",
+            "FailureKind",
+            "SubmitResponse",
+            "TaskError",
+            "TaskResult",
+            "TaskState",
+            "TaskStatus",
+            "UploadedImage",
+            "VideoOutput",
+        ),
+        "responses",
+    ),
+    **dict.fromkeys(("WAN26_I2V_FLASH", "Wan26I2VFlashRequest"), "wan26"),
+    **dict.fromkeys(("WAN27", "ImageWithRole", "Wan27Request"), "wan27"),
+}
 
 __all__ = [
     "KLING_V26",
@@ -55,3 +92,16 @@ __all__ = [
     "build_request",
     "read_rendered_collection",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f"{__name__}.{home}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

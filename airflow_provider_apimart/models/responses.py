@@ -31,6 +31,11 @@ class TaskState(str, Enum):
     def is_terminal(self) -> bool:
         return self in TERMINAL_STATES
 
+    @property
+    def ended_without_video(self) -> bool:
+        """Over with nothing to hand on: a new try of the logical task submits afresh."""
+        return self in (TaskState.FAILED, TaskState.CANCELLED)
+
 
 TERMINAL_STATES = frozenset({TaskState.COMPLETED, TaskState.FAILED, TaskState.CANCELLED})
 

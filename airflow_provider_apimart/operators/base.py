@@ -9,20 +9,11 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from airflow.sdk import BaseOperator
 
 from airflow_provider_apimart.exceptions import ApimartError, ApimartNotFoundError, ApimartValidationError
-from airflow_provider_apimart.hooks.apimart import ApimartHook
-from airflow_provider_apimart.inputs import (
-    check_images,
-    find_stored_images,
-    fingerprint_body,
-    upload_images,
-    with_uploaded_urls,
-)
+from airflow_provider_apimart.hooks import DEFAULT_CONN_ID
 from airflow_provider_apimart.links.video import ApimartVideoLink
 from airflow_provider_apimart.models.generic import GenericVideoRequest
 from airflow_provider_apimart.models.requests import build_request
-from airflow_provider_apimart.operators.balance import check_balance
 from airflow_provider_apimart.operators.submission import (
-    ENDED_WITHOUT_VIDEO,
     SubmitRecord,
     fingerprint,
     idempotency_key,
@@ -32,12 +23,13 @@ from airflow_provider_apimart.operators.submission import (
     state_store,
 )
 from airflow_provider_apimart.version_compat import conf
+from airflow_provider_apimart.waiting.defaults import DEFAULT_FIRST_POLL_DELAY, DEFAULT_POLL_INTERVAL
 from airflow_provider_apimart.waiting.outcome import XCOM_TASK_ID, ApimartWaitMixin
-from airflow_provider_apimart.waiting.poller import DEFAULT_FIRST_POLL_DELAY, DEFAULT_POLL_INTERVAL
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
+    from airflow_provider_apimart.hooks.apimart import ApimartHook
     from airflow_provider_apimart.inputs import CheckedImage
     from airflow_provider_apimart.models.base import VideoGenerationRequest
     from airflow_provider_apimart.models.responses import TaskStatus
@@ -93,7 +85,7 @@ class ApimartBaseVideoOperator(ApimartWaitMixin, BaseOperator):
     def __init__(
         self,
         *,
-        apimart_conn_id: str = ApimartHook.default_conn_name,
+        apimart_conn_id: str = DEFAULT_CONN_ID,
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
         wait_for_completion: bool = True,
         poll_interval: float = DEFAULT_POLL_INTERVAL,
@@ -156,7 +148,7 @@ class ApimartBaseVideoOperator(ApimartWaitMixin, BaseOperator):
         # Everything that needs no network first: the request's rules, then the local files.
         request = self.build_request()
         images = self._check_images(request)
-        with ApimartHook(self.apimart_conn_id) as hook:
+        with self.open_hook() as hook:
             remote_task_id, status = self._reattach_or_submit(context, hook, request, images)
             context["ti"].xcom_push(key=XCOM_TASK_ID, value=remote_task_id)
             if not self.wait_for_completion:
@@ -169,6 +161,8 @@ class ApimartBaseVideoOperator(ApimartWaitMixin, BaseOperator):
 
     def _check_images(self, request: VideoGenerationRequest) -> list[CheckedImage]:
         """Images given as local paths or storage URIs: read and checked, before any request."""
+        from airflow_provider_apimart.inputs import check_images, find_stored_images
+
         try:
             return check_images(find_stored_images(request.to_body()), request.model)
         except ApimartValidationError as error:
@@ -181,6 +175,9 @@ class ApimartBaseVideoOperator(ApimartWaitMixin, BaseOperator):
 
         Only when about to submit: the balance guard, then the uploads, then the POST.
         """
+        from airflow_provider_apimart.inputs import fingerprint_body, upload_images, with_uploaded_urls
+        from airflow_provider_apimart.operators.balance import check_balance
+
         # Files count by their content, not by their upload URL: every try sends the same key.
         request_fingerprint = fingerprint(fingerprint_body(request.to_body(), images))
         record = None if self.force_new_generation else load_record(context, request_fingerprint)
@@ -206,7 +203,7 @@ class ApimartBaseVideoOperator(ApimartWaitMixin, BaseOperator):
                 "APIMart no longer knows task %s from a previous try: submitting afresh.", remote_task_id
             )
             return None
-        if status.state in ENDED_WITHOUT_VIDEO:
+        if status.state.ended_without_video:
             self.log.info(
                 "APIMart task %s from a previous try %s: submitting afresh.", remote_task_id, status.status
             )
@@ -246,7 +243,7 @@ class ApimartBaseVideoOperator(ApimartWaitMixin, BaseOperator):
             self.log.warning("Could not read APIMart task %s yet (%s).", submitted.task_id, error)
             return submitted.task_id, None
         replayed = submitted.replayed or made_before(status.created, submitted_at)
-        if not (replayed and may_replace_replay and status.state in ENDED_WITHOUT_VIDEO):
+        if not (replayed and may_replace_replay and status.state.ended_without_video):
             return submitted.task_id, status
         self.log.warning(
             "APIMart returned this task's earlier job %s, which %s without a video: submitting a new "

@@ -13,7 +13,6 @@ import json
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from airflow_provider_apimart.models.responses import TaskState
 from airflow_provider_apimart.version_compat import AIRFLOW_V_3_3_PLUS
 
 if TYPE_CHECKING:
@@ -24,8 +23,6 @@ STATE_KEY = "apimart_remote_task"
 #: The shape of :class:`SubmitRecord` this release writes. Version 0 (provider 0.1) had only
 #: ``remote_task_id`` and ``request_fingerprint``, which every later version keeps.
 RECORD_VERSION = 1
-#: How a task ends when there is no video to return: a new try submits afresh.
-ENDED_WITHOUT_VIDEO = frozenset({TaskState.FAILED, TaskState.CANCELLED})
 #: A job made this long before our POST cannot be the one our POST made (a margin for clock skew
 #: between APIMart and the worker): the API answered from an earlier submit under the same key.
 REPLAY_AGE_SECONDS = 120.0

@@ -7,21 +7,21 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import BaseSensorOperator, PokeReturnValue
 
 from airflow_provider_apimart.exceptions import ApimartError
-from airflow_provider_apimart.hooks.apimart import ApimartHook
+from airflow_provider_apimart.hooks import DEFAULT_CONN_ID
 from airflow_provider_apimart.links.video import ApimartVideoLink
 from airflow_provider_apimart.version_compat import AirflowSkipException, conf
-from airflow_provider_apimart.waiting.loops import read_status
-from airflow_provider_apimart.waiting.outcome import ApimartWaitMixin
-from airflow_provider_apimart.waiting.poller import (
+from airflow_provider_apimart.waiting.defaults import (
     DEFAULT_FIRST_POLL_DELAY,
     DEFAULT_POLL_INTERVAL,
-    TaskPoller,
 )
+from airflow_provider_apimart.waiting.outcome import ApimartWaitMixin
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from airflow.sdk import Context
+
+    from airflow_provider_apimart.waiting.poller import TaskPoller
 
 
 class ApimartTaskSensor(ApimartWaitMixin, BaseSensorOperator):
@@ -52,7 +52,7 @@ class ApimartTaskSensor(ApimartWaitMixin, BaseSensorOperator):
         self,
         *,
         remote_task_id: str,
-        apimart_conn_id: str = ApimartHook.default_conn_name,
+        apimart_conn_id: str = DEFAULT_CONN_ID,
         poll_interval: float = DEFAULT_POLL_INTERVAL,
         first_poll_delay: float = conf.getfloat(
             "apimart", "first_poll_delay", fallback=DEFAULT_FIRST_POLL_DELAY
@@ -81,7 +81,7 @@ class ApimartTaskSensor(ApimartWaitMixin, BaseSensorOperator):
         if self.reschedule and not self.deferrable:
             return super().execute(context)
         try:
-            with ApimartHook(self.apimart_conn_id) as hook:
+            with self.open_hook() as hook:
                 return self.wait_for_task(context, hook, self.remote_task_id)
         except ApimartError as error:
             # What BaseSensorOperator does with a failure when the user asked for it.
@@ -91,9 +91,12 @@ class ApimartTaskSensor(ApimartWaitMixin, BaseSensorOperator):
 
     def poke(self, context: Context) -> PokeReturnValue | bool:
         """One status read (reschedule mode): False while it runs, the URLs once completed."""
+        from airflow_provider_apimart.waiting.loops import read_status
+        from airflow_provider_apimart.waiting.poller import TaskPoller
+
         if self._poke_poller is None:
             self._poke_poller = TaskPoller(self.remote_task_id, poll_interval=self.poll_interval)
-        with ApimartHook(self.apimart_conn_id) as hook:
+        with self.open_hook() as hook:
             step = read_status(hook, self._poke_poller, self.log)
             if step.event is None:
                 return False

@@ -6,16 +6,15 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
-from airflow_provider_apimart.hooks.apimart import ApimartHook
-from airflow_provider_apimart.waiting.events import EventStatus
-from airflow_provider_apimart.waiting.loops import wait_in_triggerer
-from airflow_provider_apimart.waiting.poller import (
+from airflow_provider_apimart.hooks import DEFAULT_CONN_ID
+from airflow_provider_apimart.waiting.defaults import (
     DEFAULT_FIRST_POLL_DELAY,
     DEFAULT_MAX_FAILING_POLLS,
     DEFAULT_MAX_POLL_INTERVAL,
     DEFAULT_POLL_INTERVAL,
-    TaskPoller,
 )
+from airflow_provider_apimart.waiting.events import EventStatus
+from airflow_provider_apimart.waiting.poller import TaskPoller
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -51,7 +50,7 @@ class ApimartTaskTrigger(BaseTrigger):
     def __init__(
         self,
         remote_task_id: str,
-        apimart_conn_id: str = ApimartHook.default_conn_name,
+        apimart_conn_id: str = DEFAULT_CONN_ID,
         poll_interval: float = DEFAULT_POLL_INTERVAL,
         end_time: float | None = None,
         max_failing_polls: int = DEFAULT_MAX_FAILING_POLLS,
@@ -84,6 +83,10 @@ class ApimartTaskTrigger(BaseTrigger):
         )
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
+        # Here, not at the top: the triggerer runs this, a DAG parse that imports the module does not.
+        from airflow_provider_apimart.hooks.apimart import ApimartHook
+        from airflow_provider_apimart.waiting.loops import wait_in_triggerer
+
         poller = TaskPoller(
             self.remote_task_id,
             poll_interval=self.poll_interval,

@@ -63,6 +63,7 @@ async def wait_in_triggerer(hook: ApimartHook, poller: TaskPoller, log: Any) -> 
         if step.event is not None:
             return step.event
         delay = step.delay
+        del step  # the status read is garbage now, not a part of the heap while thousands sleep
 
 
 def _logged(step: Step, log: Any) -> Step:

@@ -4,6 +4,10 @@
 worker; both end in a :class:`~airflow_provider_apimart.waiting.events.WaitEvent`, and
 :meth:`ApimartWaitMixin.conclude` turns any event into the task's result (URLs, XComs, link) or raises the
 error it means.
+
+A DAG parse imports this module (the operators and the sensor derive from the mixin) but runs
+none of it, so what only a running task needs (the hook, the trigger, storage, the answer
+models) is imported inside the methods that use it: benchmarks/imports.py measures the saving.
 """
 
 from __future__ import annotations
@@ -13,19 +17,16 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_apimart.exceptions import ApimartResponseError, ApimartVideoExpiredError
-from airflow_provider_apimart.hooks.apimart import ApimartHook
 from airflow_provider_apimart.links.video import VIDEO_URL_ATTRIBUTE
-from airflow_provider_apimart.models.responses import TaskState, TaskStatus
-from airflow_provider_apimart.outputs.store import StoredVideo, store_videos
-from airflow_provider_apimart.publishing import publish
-from airflow_provider_apimart.triggers.task import ApimartTaskTrigger
-from airflow_provider_apimart.waiting import events
-from airflow_provider_apimart.waiting.events import WaitEvent
-from airflow_provider_apimart.waiting.loops import read_status, wait_on_worker
-from airflow_provider_apimart.waiting.poller import DEFAULT_MAX_POLL_INTERVAL, TaskPoller
+from airflow_provider_apimart.waiting.defaults import DEFAULT_MAX_POLL_INTERVAL
 
 if TYPE_CHECKING:
     from airflow.sdk import BaseOperator, Context
+
+    from airflow_provider_apimart.hooks.apimart import ApimartHook
+    from airflow_provider_apimart.models.responses import TaskStatus
+    from airflow_provider_apimart.outputs.store import StoredVideo
+    from airflow_provider_apimart.waiting.events import WaitEvent
 
     _OperatorBase = BaseOperator
 else:
@@ -84,10 +85,20 @@ class ApimartWaitMixin(_OperatorBase):
     def model_name(self) -> str | None:
         return None
 
+    def open_hook(self) -> ApimartHook:
+        """A hook on this task's connection, to use as a context manager (it closes its clients)."""
+        from airflow_provider_apimart.hooks.apimart import ApimartHook
+
+        return ApimartHook(self.apimart_conn_id)
+
     def wait_for_task(
         self, context: Context, hook: ApimartHook, remote_task_id: str, status: TaskStatus | None = None
     ) -> list[str]:
         """Check the status once (unless ``status`` is fresh), then defer or read on this worker."""
+        from airflow_provider_apimart.triggers.task import ApimartTaskTrigger
+        from airflow_provider_apimart.waiting.loops import read_status, wait_on_worker
+        from airflow_provider_apimart.waiting.poller import TaskPoller
+
         end_time = time.time() + self.wait_timeout_seconds()
         poller = TaskPoller(
             remote_task_id,
@@ -130,14 +141,18 @@ class ApimartWaitMixin(_OperatorBase):
 
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> list[str]:
         """Resume after the trigger fired: the same handler as on the worker."""
+        from airflow_provider_apimart.waiting.events import WaitEvent
+
         wait_event = WaitEvent.from_payload(event)
-        with ApimartHook(self.apimart_conn_id) as hook:
+        with self.open_hook() as hook:
             return self.conclude(context, hook, wait_event, None)
 
     def conclude(
         self, context: Context, hook: ApimartHook, event: WaitEvent, status: TaskStatus | None
     ) -> list[str]:
         """The task's result for a success, else the error the event means."""
+        from airflow_provider_apimart.models.responses import TaskState
+
         if not event.succeeded:
             raise event.error()
         if status is None or status.state is not TaskState.COMPLETED:
@@ -148,6 +163,10 @@ class ApimartWaitMixin(_OperatorBase):
     def finish(self, context: Context, hook: ApimartHook, status: TaskStatus) -> list[str]:
         """A completed task's result: its videos stored in ``output_path`` (their URIs) or its
         URLs, the summary XCom, the link and the asset events; or the error of its ending."""
+        from airflow_provider_apimart.models.responses import TaskState
+        from airflow_provider_apimart.publishing import publish
+        from airflow_provider_apimart.waiting import events
+
         if not status.is_terminal:
             raise ApimartResponseError(f"APIMart task {status.id} is {status.status}, not finished.")
         if status.state is not TaskState.COMPLETED:
@@ -193,6 +212,8 @@ class ApimartWaitMixin(_OperatorBase):
     ) -> tuple[list[StoredVideo], TaskStatus]:
         """Copy the videos into ``output_path``; once, read the task again for fresh URLs if they
         were refused (403/404/410), then give up saying when they expired."""
+        from airflow_provider_apimart.outputs.store import store_videos
+
         provenance = self.provenance(context)
         try:
             return store_videos(output_path, status, provenance=provenance, log=self.log), status

@@ -16,24 +16,17 @@ from airflow_provider_apimart.exceptions import ApimartError, ApimartResponseErr
 from airflow_provider_apimart.hooks._retry import backoff_delay, is_transient, retry_after_of
 from airflow_provider_apimart.models.responses import TaskState, TaskStatus
 from airflow_provider_apimart.waiting import events
+from airflow_provider_apimart.waiting.defaults import (
+    DEFAULT_FIRST_POLL_DELAY,
+    DEFAULT_MAX_FAILING_POLLS,
+    DEFAULT_MAX_POLL_INTERVAL,
+    DEFAULT_POLL_INTERVAL,
+    MAX_FIRST_POLL_JITTER,
+)
 
 if TYPE_CHECKING:
     from airflow_provider_apimart.waiting.events import WaitEvent
 
-#: APIMart's model pages advise polling every 5-10 s.
-DEFAULT_POLL_INTERVAL = 10.0
-#: The first read after a submit waits this long: the API's docs advise 5-10 s, and a trigger that
-#: fires within a second or two of the deferral can meet a scheduler race in Airflow 3.3
-#: (apache/airflow#72716) that fails the resumed task.
-DEFAULT_FIRST_POLL_DELAY = 5.0
-#: Up to this many seconds are added at random to the first wait, so a fan-out does not poll in step.
-MAX_FIRST_POLL_JITTER = 2.0
-#: The widest gap between two reads of a running task, however far it is from done: a render that
-#: finishes much earlier than estimated is noticed within this bound.
-DEFAULT_MAX_POLL_INTERVAL = 60.0
-#: Failed status reads in a row (network, 429, 5xx, unreadable answers) tolerated before giving
-#: up; with the shared backoff that is a few minutes of outage.
-DEFAULT_MAX_FAILING_POLLS = 10
 
 _STATE_WORDS = {
     TaskState.SUBMITTED: "queued",
@@ -67,7 +60,7 @@ class TaskPoller:
     first_poll_delay: float = DEFAULT_FIRST_POLL_DELAY
     max_poll_interval: float = DEFAULT_MAX_POLL_INTERVAL
     failing_polls: int = field(default=0, init=False)
-    _last_news: tuple[TaskState, float | None] | None = field(default=None, init=False)
+    _last_news: tuple[TaskState, int | None] | None = field(default=None, init=False)
 
     def first_delay(self, now: float) -> float:
         """The wait before the first read of a loop (a deferral, or the worker's loop)."""
@@ -84,7 +77,7 @@ class TaskPoller:
         self.failing_polls = 0
         if status.is_terminal:
             return Step(event=events.for_terminal_status(status), status=status)
-        news = (status.state, status.progress)
+        news = (status.state, progress_quarter(status.progress))
         note = describe_progress(status) if news != self._last_news else None
         self._last_news = news
         return Step(delay=self._capped(self.interval_for(status, now), now), status=status, note=note)
@@ -141,6 +134,12 @@ def estimated_remaining(status: TaskStatus, now: float) -> float | None:
 def tolerated(error: ApimartError) -> bool:
     """Failures a later read may not meet: network, 408/429/5xx, an unreadable answer."""
     return is_transient(error) or isinstance(error, ApimartResponseError)
+
+
+def progress_quarter(progress: float | None) -> int | None:
+    """Which quarter of the render ``progress`` is in: the log says each state and each quarter
+    once, so a long render polled often writes a handful of lines, not one per read."""
+    return None if progress is None else int(min(100.0, max(0.0, progress)) // 25)
 
 
 def describe_progress(status: TaskStatus) -> str:

@@ -35,7 +35,7 @@ from airflow_provider_apimart.operators.video import ApimartWan27Operator
 from airflow_provider_apimart.sensors.task import ApimartTaskSensor
 from airflow_provider_apimart.triggers.task import ApimartTaskTrigger
 from airflow_provider_apimart.version_compat import AirflowFailException
-from airflow_provider_apimart.waiting.poller import DEFAULT_MAX_FAILING_POLLS
+from airflow_provider_apimart.waiting.defaults import DEFAULT_MAX_FAILING_POLLS
 from tests.compat import TaskDeferred
 from tests.conftest import BASE_URL
 from tests.unit.operators.fakes import FakeTaskInstance, make_context

@@ -69,3 +69,20 @@ def test_the_gap_never_passes_the_deadline() -> None:
     poller = TaskPoller("task_X", poll_interval=POLL_INTERVAL, end_time=20.0)
     status = TaskStatus(id="task_X", status="processing", progress=1, estimated_time=600)
     assert poller.after_status(status, 5.0).delay == 15.0
+
+
+def test_the_log_says_each_state_and_each_quarter_once_not_every_read() -> None:
+    poller = TaskPoller("task_X", poll_interval=POLL_INTERVAL, max_poll_interval=POLL_INTERVAL)
+    reads = [("pending", None), ("pending", None)] + [("processing", p) for p in range(0, 100, 5)]
+    notes = [
+        poller.after_status(TaskStatus(id="task_X", status=state, progress=progress), 0.0).note
+        for state, progress in reads
+    ]
+    written = [note for note in notes if note]
+    assert written == [
+        "APIMart task task_X is waiting to start.",
+        "APIMart task task_X is rendering: 0% done.",
+        "APIMart task task_X is rendering: 25% done.",
+        "APIMart task task_X is rendering: 50% done.",
+        "APIMart task task_X is rendering: 75% done.",
+    ]
