@@ -6,20 +6,26 @@ The error body format is undocumented (docs/api-behaviour.md, "Errors"), so it i
 
 from __future__ import annotations
 
+import ssl
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 
+import httpx
+
 from airflow_provider_apimart.exceptions import (
     ApimartAPIError,
+    ApimartConfigurationError,
+    ApimartConnectionError,
+    ApimartError,
     ApimartResponseError,
     ApimartTransientAPIError,
     api_error_class_for_status,
 )
 
 if TYPE_CHECKING:
-    import httpx
+    from airflow_provider_apimart.hooks._settings import ClientSettings
 
 #: How much of an unreadable body goes into an error message.
 MAX_BODY_CHARS_IN_ERRORS = 300
@@ -159,3 +165,42 @@ def _shorten(text: str) -> str:
     if len(text) > MAX_BODY_CHARS_IN_ERRORS:
         return f"{text[: MAX_BODY_CHARS_IN_ERRORS - 3]}..."
     return text
+
+
+def transport_failure(error: httpx.TransportError, call: Call, settings: ClientSettings) -> ApimartError:
+    """The typed error for a request that got no answer: a configuration error when no retry can
+    help, else a connection error that says whether the request may have reached APIMart."""
+    if isinstance(error, httpx.UnsupportedProtocol):
+        return ApimartConfigurationError(
+            f"Connection {settings.conn_id!r}: base URL {settings.base_url!r} is not usable ({error})."
+        )
+    if settings.scheme_assumed and _is_tls_failure(error):
+        # "127.0.0.1:8090" became https://127.0.0.1:8090, and a plain-HTTP server answered: no
+        # retry can fix that, and "[SSL: WRONG_VERSION_NUMBER]" alone does not say why.
+        return ApimartConfigurationError(
+            f"Connection {settings.conn_id!r}: its host has no scheme, so https:// was assumed "
+            f"({settings.base_url}), and the TLS handshake failed ({call.redact(str(error))}). "
+            "Write the scheme in the host, e.g. http://127.0.0.1:8089 for a local simulator."
+        )
+    # Connect-phase failures mean the request never left this machine.
+    never_sent = isinstance(error, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
+    detail = call.redact(str(error)) or type(error).__name__
+    if never_sent:
+        message = (
+            f"Could not connect to APIMart at {settings.base_url} for {call.method} {call.path}: {detail}"
+        )
+    else:
+        message = (
+            f"{call.method} {call.path} to APIMart at {settings.base_url} failed after the request was "
+            f"sent ({type(error).__name__}: {detail})"
+        )
+    return ApimartConnectionError(message, request_sent=not never_sent)
+
+
+def _is_tls_failure(error: httpx.TransportError) -> bool:
+    cause: BaseException | None = error
+    while cause is not None:
+        if isinstance(cause, ssl.SSLError):
+            return True
+        cause = cause.__cause__ or cause.__context__
+    return "SSL" in str(error)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from tenacity import (
@@ -46,6 +46,14 @@ MAX_RETRY_AFTER = 120.0
 #: wrappers, so a sleeping trigger holds no extra coroutine.
 sleep = time.sleep
 asleep = asyncio.sleep
+
+
+def _sync_sleep(seconds: float) -> None:
+    sleep(seconds)  # looked up at each pause, so a test's replacement applies to a kept policy
+
+
+async def _async_sleep(seconds: float) -> None:
+    await asleep(seconds)
 
 
 def is_transient(error: BaseException) -> bool:
@@ -84,13 +92,19 @@ class WarningLogger(Protocol):
     def warning(self, message: Any, /, *args: Any) -> Any: ...
 
 
-@dataclass(frozen=True)
+@dataclass
 class RetryPolicy:
-    """Bounded retries for one call; ``replay_safe=False`` is for a POST with no Idempotency-Key."""
+    """Bounded retries for a hook's calls; ``replay_safe=False`` is for a POST with no Idempotency-Key.
+
+    One policy serves a hook's sync calls one after another: its tenacity ``Retrying`` objects are
+    built once and reused (their state is per thread), which halves what a call that succeeds at
+    once pays for them. Async calls get a fresh one each, since coroutines share a thread.
+    """
 
     max_retries: int
     #: Where a retry is announced; None only with ``max_retries=0``, which never retries.
     logger: WarningLogger | None = None
+    _sync_retrying: dict[bool, Retrying] = field(default_factory=dict, init=False, repr=False)
 
     def _options(self, replay_safe: bool) -> dict[str, object]:
         def wait(state: RetryCallState) -> float:
@@ -129,12 +143,19 @@ class RetryPolicy:
         read, which keeps its own count of failures, pays nothing for the machinery)."""
         if self.max_retries == 0:
             return attempt()
-        retrying = Retrying(sleep=sleep, **self._options(replay_safe))  # type: ignore[arg-type]
+        retrying = self._sync_retrying.get(replay_safe)
+        if retrying is None:
+            retrying = Retrying(sleep=_sync_sleep, **self._options(replay_safe))  # type: ignore[arg-type]
+            self._sync_retrying[replay_safe] = retrying
         return retrying(attempt)
 
     async def acall(self, attempt: Callable[[], Awaitable[ResultT]], *, replay_safe: bool) -> ResultT:
         """The async :meth:`call`."""
         if self.max_retries == 0:
             return await attempt()
-        retrying = AsyncRetrying(sleep=asleep, **self._options(replay_safe))  # type: ignore[arg-type]
+        retrying = AsyncRetrying(sleep=_async_sleep, **self._options(replay_safe))  # type: ignore[arg-type]
         return await retrying(attempt)
+
+
+#: The policy of a call made once, whatever fails: a poller's read, which counts its own failures.
+SINGLE_TRY = RetryPolicy(max_retries=0)

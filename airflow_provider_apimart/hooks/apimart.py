@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import ssl
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 from urllib.parse import quote
 
@@ -22,8 +21,8 @@ from airflow_provider_apimart.exceptions import (
     ApimartValidationError,
 )
 from airflow_provider_apimart.hooks import DEFAULT_CONN_ID
-from airflow_provider_apimart.hooks._errors import Call, read_payload
-from airflow_provider_apimart.hooks._retry import RetryPolicy
+from airflow_provider_apimart.hooks._errors import Call, read_payload, transport_failure
+from airflow_provider_apimart.hooks._retry import SINGLE_TRY, RetryPolicy
 from airflow_provider_apimart.hooks._settings import (
     USER_AGENT,
     BearerAuth,
@@ -99,6 +98,7 @@ class ApimartHook(BaseHook):
         self._settings: ClientSettings | None = None
         self._client: httpx.Client | None = None
         self._async_client: httpx.AsyncClient | None = None
+        self._retry_policy_kept: RetryPolicy | None = None
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(apimart_conn_id={self.apimart_conn_id!r})"
@@ -182,9 +182,12 @@ class ApimartHook(BaseHook):
     # ------------------------------------------------------------------ one call, with retries
 
     def _retry_policy(self, settings: ClientSettings, *, retry: bool) -> RetryPolicy:
-        max_retries = settings.max_retries if retry else 0
-        # No logger for a single try: a poll then makes none (thousands of triggers share a heap).
-        return RetryPolicy(max_retries=max_retries, logger=self.log if max_retries else None)
+        if not retry or settings.max_retries == 0:
+            # No logger for a single try: a poll then makes none (thousands of triggers share a heap).
+            return SINGLE_TRY
+        if self._retry_policy_kept is None:
+            self._retry_policy_kept = RetryPolicy(max_retries=settings.max_retries, logger=self.log)
+        return self._retry_policy_kept
 
     def _request(
         self,
@@ -206,7 +209,7 @@ class ApimartHook(BaseHook):
             try:
                 response = client.request(method, path, json=json, files=files, headers=headers)
             except httpx.TransportError as error:
-                raise _transport_failure(error, call, settings) from error
+                raise transport_failure(error, call, settings) from error
             return Answer(read_payload(response, call), response.headers)
 
         return self._retry_policy(settings, retry=retry).call(attempt, replay_safe=replay_safe)
@@ -220,7 +223,7 @@ class ApimartHook(BaseHook):
             try:
                 response = await client.request(method, path)
             except httpx.TransportError as error:
-                raise _transport_failure(error, call, settings) from error
+                raise transport_failure(error, call, settings) from error
             return Answer(read_payload(response, call), response.headers)
 
         return await self._retry_policy(settings, retry=retry).acall(attempt, replay_safe=True)
@@ -348,43 +351,6 @@ def _task_path(remote_task_id: str) -> str:
     if not remote_task_id or not remote_task_id.strip():
         raise ValueError("remote_task_id must be a non-empty APIMart task id")
     return TASK_PATH.format(remote_task_id=quote(remote_task_id.strip(), safe=""))
-
-
-def _transport_failure(error: httpx.TransportError, call: Call, settings: ClientSettings) -> ApimartError:
-    if isinstance(error, httpx.UnsupportedProtocol):
-        return ApimartConfigurationError(
-            f"Connection {settings.conn_id!r}: base URL {settings.base_url!r} is not usable ({error})."
-        )
-    if settings.scheme_assumed and _is_tls_failure(error):
-        # "127.0.0.1:8090" became https://127.0.0.1:8090, and a plain-HTTP server answered: no
-        # retry can fix that, and "[SSL: WRONG_VERSION_NUMBER]" alone does not say why.
-        return ApimartConfigurationError(
-            f"Connection {settings.conn_id!r}: its host has no scheme, so https:// was assumed "
-            f"({settings.base_url}), and the TLS handshake failed ({call.redact(str(error))}). "
-            "Write the scheme in the host, e.g. http://127.0.0.1:8089 for a local simulator."
-        )
-    # Connect-phase failures mean the request never left this machine.
-    never_sent = isinstance(error, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
-    detail = call.redact(str(error)) or type(error).__name__
-    if never_sent:
-        message = (
-            f"Could not connect to APIMart at {settings.base_url} for {call.method} {call.path}: {detail}"
-        )
-    else:
-        message = (
-            f"{call.method} {call.path} to APIMart at {settings.base_url} failed after the request was "
-            f"sent ({type(error).__name__}: {detail})"
-        )
-    return ApimartConnectionError(message, request_sent=not never_sent)
-
-
-def _is_tls_failure(error: httpx.TransportError) -> bool:
-    cause: BaseException | None = error
-    while cause is not None:
-        if isinstance(cause, ssl.SSLError):
-            return True
-        cause = cause.__cause__ or cause.__context__
-    return "SSL" in str(error)
 
 
 def _outcome_unknown(error: ApimartConnectionError | ApimartAPIError) -> bool:
