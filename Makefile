@@ -64,9 +64,9 @@ $(DOCS_VENV)/.installed: $(DOCS_LOCK) pyproject.toml | $(BIN)/uv
 docs: $(DOCS_VENV)/.installed
 	$(DOCS_VENV)/bin/sphinx-build -W --keep-going -n -b html docs docs/_build/html
 
-## test-airflow-versions: the unit and integration tests on the oldest supported Airflow too (make
+## test-airflow-versions: the unit and integration tests on the older supported Airflows too (make
 ## test covers the newest); each from its own lock, requirements/airflow-<version>.lock
-OLDER_AIRFLOWS := 3.1
+OLDER_AIRFLOWS := 3.1 3.2
 .PHONY: test-airflow-versions
 # Keep the marker: make would otherwise delete it as an intermediate file and reinstall every time.
 .PRECIOUS: .venv-airflow-%/.installed
