@@ -37,7 +37,7 @@ DEFAULT_MAX_RETRIES = 3
 MAX_RETRIES_LIMIT = 10
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ClientSettings:
     """Everything needed to talk to APIMart for one Airflow connection."""
 

@@ -97,7 +97,9 @@ class ApimartTaskTrigger(BaseTrigger):
         )
         hook = ApimartHook(self.apimart_conn_id, keepalive_expiry=self.max_poll_interval + KEEPALIVE_MARGIN)
         async with hook:
-            event = await wait_in_triggerer(hook, poller, self.log)
+            # The class's logger, not one per trigger (about 1 KB each): the triggerer routes each
+            # line to its trigger's log by context, not by logger.
+            event = await wait_in_triggerer(hook, poller, type(self).logger())
         yield TriggerEvent(event.to_payload())  # type: ignore[no-untyped-call]
 
     async def on_kill(self) -> None:

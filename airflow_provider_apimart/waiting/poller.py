@@ -49,9 +49,12 @@ class Step:
     warning: bool = False
 
 
-@dataclass
+@dataclass(slots=True)
 class TaskPoller:
-    """The waiting rules for one remote task; keeps only the failure streak and the last news."""
+    """The waiting rules for one remote task; keeps only the failure streak and the last news.
+
+    Slotted: a triggerer holds thousands of these at once (docs/performance.md).
+    """
 
     remote_task_id: str
     poll_interval: float = DEFAULT_POLL_INTERVAL
