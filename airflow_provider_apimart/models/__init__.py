@@ -36,33 +36,9 @@ if TYPE_CHECKING:
     from airflow_provider_apimart.models.wan26 import WAN26_I2V_FLASH, Wan26I2VFlashRequest
     from airflow_provider_apimart.models.wan27 import WAN27, ImageWithRole, Wan27Request
 
-#: Which submodule defines each public name.
-_HOMES: dict[str, str] = {
-    **dict.fromkeys(
-        ("UPLOAD_IMAGE_LIMITS", "ImageLimits", "VideoGenerationRequest", "read_rendered_collection"), "base"
-    ),
-    "GenericVideoRequest": "generic",
-    **dict.fromkeys(("KLING_V26", "KlingV26Request"), "kling"),
-    **dict.fromkeys(("OMNI_FLASH_EXT", "OmniFlashExtRequest"), "omni"),
-    **dict.fromkeys(("REQUEST_MODELS", "build_request"), "requests"),
-    **dict.fromkeys(
-        (
-            "TERMINAL_STATES",
-            "Balance",
-            "FailureKind",
-            "SubmitResponse",
-            "TaskError",
-            "TaskResult",
-            "TaskState",
-            "TaskStatus",
-            "UploadedImage",
-            "VideoOutput",
-        ),
-        "responses",
-    ),
-    **dict.fromkeys(("WAN26_I2V_FLASH", "Wan26I2VFlashRequest"), "wan26"),
-    **dict.fromkeys(("WAN27", "ImageWithRole", "Wan27Request"), "wan27"),
-}
+#: Where ``__getattr__`` looks for a public name, in this order: the request models, which a DAG
+#: parse needs, before the answer models, which only a running task does.
+_SUBMODULES = ("base", "generic", "kling", "omni", "wan26", "wan27", "requests", "responses")
 
 __all__ = [
     "KLING_V26",
@@ -95,12 +71,13 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(f"{__name__}.{home}"), name)
-    globals()[name] = value
-    return value
+    if name in __all__:
+        for submodule in _SUBMODULES:
+            module = vars(import_module(f"{__name__}.{submodule}"))
+            if name in module:
+                globals()[name] = module[name]
+                return module[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
