@@ -118,10 +118,10 @@ class RetryPolicy:
             return out_of_attempts(state) or (retry_after is not None and retry_after > MAX_RETRY_AFTER)
 
         def log_retry(state: RetryCallState) -> None:
-            error = state.outcome.exception() if state.outcome else None
-            wait_seconds = state.next_action.sleep if state.next_action else 0.0
             if self.logger is None:
                 return
+            error = state.outcome.exception() if state.outcome else None
+            wait_seconds = state.next_action.sleep if state.next_action else 0.0
             self.logger.warning(
                 "%s; trying again in %.1f s (retry %d of %d).",
                 error,

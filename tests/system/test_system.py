@@ -307,15 +307,20 @@ def test_retry_after_the_trigger_gave_up_on_a_long_outage(cluster: Cluster) -> N
         assert_downstream_got_the_paid_job(cluster, run_id, prefix)
 
 
+def start_deferred_render(cluster: Cluster, run_id: str, prefix: str) -> None:
+    """Start a render long enough (30 s) to be caught deferred, and wait until it is."""
+    cluster.simulator.configure(render_seconds=30)
+    try:
+        run_single(cluster, run_id, f"{prefix} a lighthouse at dusk")
+        cluster.wait_task_state(SINGLE_DAG, run_id, "render", {"deferred"}, timeout=180)
+    finally:
+        cluster.simulator.configure(render_seconds=RENDER_SECONDS)
+
+
 def test_clear_of_a_deferred_task_reattaches(cluster: Cluster) -> None:
     run_id, prefix = "clear-deferred", "clear-deferred:"
     with scenario("clear of a deferred task") as row:
-        cluster.simulator.configure(render_seconds=30)
-        try:
-            run_single(cluster, run_id, f"{prefix} a lighthouse at dusk")
-            cluster.wait_task_state(SINGLE_DAG, run_id, "render", {"deferred"}, timeout=180)
-        finally:
-            cluster.simulator.configure(render_seconds=RENDER_SECONDS)
+        start_deferred_render(cluster, run_id, prefix)
         cluster.clear(SINGLE_DAG, run_id, ["render"])
         assert cluster.wait_run(SINGLE_DAG, run_id, timeout=240) == "success"
         assert single_row(row, cluster, run_id, prefix) == (1, 1, 0, 2)
@@ -326,12 +331,7 @@ def test_clear_of_a_deferred_task_reattaches(cluster: Cluster) -> None:
 def test_deferred_task_marked_failed_then_cleared(cluster: Cluster) -> None:
     run_id, prefix = "mark-failed", "mark-failed:"
     with scenario("deferred task marked failed, then cleared") as row:
-        cluster.simulator.configure(render_seconds=30)
-        try:
-            run_single(cluster, run_id, f"{prefix} a lighthouse at dusk")
-            cluster.wait_task_state(SINGLE_DAG, run_id, "render", {"deferred"}, timeout=180)
-        finally:
-            cluster.simulator.configure(render_seconds=RENDER_SECONDS)
+        start_deferred_render(cluster, run_id, prefix)
         cluster.mark(SINGLE_DAG, run_id, "render", "failed")
         cluster.wait_task_state(SINGLE_DAG, run_id, "render", {"failed"}, timeout=60)
         assert cluster.wait_run(SINGLE_DAG, run_id, timeout=120) == "failed"
