@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from tenacity import (
@@ -49,7 +49,7 @@ asleep = asyncio.sleep
 
 
 def _sync_sleep(seconds: float) -> None:
-    sleep(seconds)  # looked up at each pause, so a test's replacement applies to a kept policy
+    sleep(seconds)  # looked up at each pause, so a test's replacement applies
 
 
 async def _async_sleep(seconds: float) -> None:
@@ -94,17 +94,11 @@ class WarningLogger(Protocol):
 
 @dataclass
 class RetryPolicy:
-    """Bounded retries for a hook's calls; ``replay_safe=False`` is for a POST with no Idempotency-Key.
-
-    One policy serves a hook's sync calls one after another: its tenacity ``Retrying`` objects are
-    built once and reused (their state is per thread), which halves what a call that succeeds at
-    once pays for them. Async calls get a fresh one each, since coroutines share a thread.
-    """
+    """Bounded retries for a hook's calls; ``replay_safe=False`` is for a POST with no Idempotency-Key."""
 
     max_retries: int
     #: Where a retry is announced; None only with ``max_retries=0``, which never retries.
     logger: WarningLogger | None = None
-    _sync_retrying: dict[bool, Retrying] = field(default_factory=dict, init=False, repr=False)
 
     def _options(self, replay_safe: bool) -> dict[str, object]:
         def wait(state: RetryCallState) -> float:
@@ -139,22 +133,57 @@ class RetryPolicy:
         }
 
     def call(self, attempt: Callable[[], ResultT], *, replay_safe: bool) -> ResultT:
-        """``attempt()``, tried again as the policy allows; with no retries, just once (a poller's
-        read, which keeps its own count of failures, pays nothing for the machinery)."""
-        if self.max_retries == 0:
+        """``attempt()``, tried again as the policy allows.
+
+        The first try runs outside tenacity: a call that succeeds at once (nearly every call) pays
+        nothing for the machinery. A failure is handed to tenacity as that first try's outcome, so
+        the decision to retry, the wait and the count are tenacity's, exactly as if it had made it.
+        """
+        try:
             return attempt()
-        retrying = self._sync_retrying.get(replay_safe)
-        if retrying is None:
-            retrying = Retrying(sleep=_sync_sleep, **self._options(replay_safe))  # type: ignore[arg-type]
-            self._sync_retrying[replay_safe] = retrying
-        return retrying(attempt)
+        except Exception as error:
+            if self.max_retries == 0:
+                raise
+            first_failure = error
+        retrying = Retrying(sleep=_sync_sleep, **self._options(replay_safe))  # type: ignore[arg-type]
+        return retrying(_after(first_failure, attempt))
 
     async def acall(self, attempt: Callable[[], Awaitable[ResultT]], *, replay_safe: bool) -> ResultT:
         """The async :meth:`call`."""
-        if self.max_retries == 0:
+        try:
             return await attempt()
+        except Exception as error:
+            if self.max_retries == 0:
+                raise
+            first_failure = error
         retrying = AsyncRetrying(sleep=_async_sleep, **self._options(replay_safe))  # type: ignore[arg-type]
-        return await retrying(attempt)
+        return await retrying(_aafter(first_failure, attempt))
+
+
+def _after(first_failure: Exception, attempt: Callable[[], ResultT]) -> Callable[[], ResultT]:
+    """An attempt whose first call fails as the real first try did, and whose later calls try."""
+    failures = [first_failure]
+
+    def replayed() -> ResultT:
+        if failures:
+            raise failures.pop()
+        return attempt()
+
+    return replayed
+
+
+def _aafter(
+    first_failure: Exception, attempt: Callable[[], Awaitable[ResultT]]
+) -> Callable[[], Awaitable[ResultT]]:
+    """The async :func:`_after`."""
+    failures = [first_failure]
+
+    async def replayed() -> ResultT:
+        if failures:
+            raise failures.pop()
+        return await attempt()
+
+    return replayed
 
 
 #: The policy of a call made once, whatever fails: a poller's read, which counts its own failures.
