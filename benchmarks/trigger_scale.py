@@ -4,9 +4,8 @@ A fast status server (``_status_server.py``) runs on 127.0.0.1 in its own proces
 runs in a fresh subprocess, N pollers in one asyncio loop as the triggerer runs them, each
 waiting for one render of its own:
 
-- **bare**: N coroutines, each with its own ``httpx.AsyncClient`` (one shared SSL context,
-  keep-alive as long as the trigger's), reading the status every ``poll_interval`` until done:
-  the floor.
+- **bare**: N coroutines sharing one ``httpx.AsyncClient`` (the triggers' pool limits and
+  keep-alive), each reading the status every ``poll_interval`` until done: the floor.
 - **fixed**: N ``ApimartTaskTrigger.run()`` generators with ``max_poll_interval ==
   poll_interval``: the same reads at the same pace as the bare loop, so CPU per read compares
   like with like.
@@ -374,23 +373,32 @@ def bare_poller(spec: dict[str, Any]) -> Any:
 
     import httpx
 
-    ssl_context = httpx.create_ssl_context()  # one for all clients, as the provider's
+    from airflow_provider_apimart.hooks._shared_clients import shared_limits
 
     base_url = json.loads(os.environ["AIRFLOW_CONN_APIMART_DEFAULT"])["host"]
     poll_interval = spec["poll_interval"]
-    limits = httpx.Limits(keepalive_expiry=spec["max_poll_interval"] + 60)  # as the trigger's
     headers = {"Authorization": "Bearer bench", "Accept": "application/json"}
+    shared: list[httpx.AsyncClient] = []  # one client for every poller, with the triggers' pool limits
+
+    def client() -> httpx.AsyncClient:
+        if not shared:
+            shared.append(
+                httpx.AsyncClient(
+                    base_url=base_url,
+                    headers=headers,
+                    limits=shared_limits(spec["max_poll_interval"] + 60),  # keep-alive as the trigger's
+                    timeout=30,
+                )
+            )
+        return shared[0]
 
     async def poll(remote_task_id: str, first_delay: float) -> str:
-        async with httpx.AsyncClient(
-            base_url=base_url, headers=headers, verify=ssl_context, limits=limits, timeout=30
-        ) as client:
-            await asyncio.sleep(first_delay)
-            while True:
-                data = (await client.get(f"/v1/tasks/{remote_task_id}")).raise_for_status().json()["data"]
-                if data["status"] in ("completed", "failed", "cancelled"):
-                    return "success" if data["status"] == "completed" else str(data["status"])
-                await asyncio.sleep(poll_interval)
+        await asyncio.sleep(first_delay)
+        while True:
+            data = (await client().get(f"/v1/tasks/{remote_task_id}")).raise_for_status().json()["data"]
+            if data["status"] in ("completed", "failed", "cancelled"):
+                return "success" if data["status"] == "completed" else str(data["status"])
+            await asyncio.sleep(poll_interval)
 
     return poll
 

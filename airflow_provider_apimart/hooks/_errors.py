@@ -1,4 +1,4 @@
-"""Read an APIMart answer: the JSON payload on success, a typed exception on any error.
+"""Read an APIMart answer: the JSON payload (and its model) on success, a typed exception on any error.
 
 The error body format is undocumented (docs/api-behaviour.md, "Errors"), so it is read defensively:
 ``error.{message,type,code}``, then a flat ``message``/``type``/``code``, then the raw text, cut short.
@@ -10,9 +10,10 @@ import ssl
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
+from pydantic import BaseModel, ValidationError
 
 from airflow_provider_apimart.exceptions import (
     ApimartAPIError,
@@ -26,6 +27,8 @@ from airflow_provider_apimart.exceptions import (
 
 if TYPE_CHECKING:
     from airflow_provider_apimart.hooks._settings import ClientSettings
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
 
 #: How much of an unreadable body goes into an error message.
 MAX_BODY_CHARS_IN_ERRORS = 300
@@ -62,6 +65,20 @@ def read_payload(response: httpx.Response, call: Call) -> Any:
             payload, call, class_status=_status_like(body_code), http_status=response.status_code
         )
     return payload
+
+
+def parse_answer(model: type[ModelT], payload: Any, *, what: str) -> ModelT:
+    """A successful answer's payload as ``model``; a shape the docs do not describe raises."""
+    try:
+        return model.model_validate(payload)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(map(str, detail['loc'])) or 'body'}: {detail['msg']}"
+            for detail in error.errors(include_url=False)
+        )
+        raise ApimartResponseError(
+            f"APIMart's {what} does not have the documented shape: {problems}"
+        ) from None
 
 
 def error_from_response(response: httpx.Response, call: Call) -> ApimartAPIError:

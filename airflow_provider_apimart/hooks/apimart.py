@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import quote
 
 import httpx
 from airflow.sdk import BaseHook
-from pydantic import BaseModel, ValidationError
 
 from airflow_provider_apimart.exceptions import (
     ApimartAPIError,
@@ -16,12 +15,11 @@ from airflow_provider_apimart.exceptions import (
     ApimartConfigurationError,
     ApimartConnectionError,
     ApimartError,
-    ApimartResponseError,
     ApimartSubmitOutcomeUnknownError,
     ApimartValidationError,
 )
-from airflow_provider_apimart.hooks import DEFAULT_CONN_ID
-from airflow_provider_apimart.hooks._errors import Call, read_payload, transport_failure
+from airflow_provider_apimart.hooks import DEFAULT_CONN_ID, _shared_clients
+from airflow_provider_apimart.hooks._errors import Call, parse_answer, read_payload, transport_failure
 from airflow_provider_apimart.hooks._retry import SINGLE_TRY, RetryPolicy
 from airflow_provider_apimart.hooks._settings import (
     USER_AGENT,
@@ -50,8 +48,6 @@ IDEMPOTENCY_KEY_PATTERN = re.compile(r"[\x21-\x7e]{1,191}")
 #: The answer header with which APIMart marks a submit it answered from an earlier job's key.
 REPLAYED_HEADER = "Idempotency-Replayed"
 
-ModelT = TypeVar("ModelT", bound=BaseModel)
-
 
 class Answer(NamedTuple):
     """A successful answer: its JSON payload and its headers."""
@@ -75,6 +71,9 @@ class ApimartHook(BaseHook):
         ``max_retries``.
     :param keepalive_expiry: seconds an idle pooled connection stays open; a poller sets it above
         its poll interval so each poll reuses the TLS connection.
+    :param share_async_client: use the async client that every hook of this event loop with the
+        same settings shares (and that the last one closes) rather than one of its own: the
+        triggerer's many triggers then share a few connections.
     """
 
     conn_name_attr = "apimart_conn_id"
@@ -89,12 +88,15 @@ class ApimartHook(BaseHook):
         timeout: float | None = None,
         max_retries: int | None = None,
         keepalive_expiry: float | None = None,
+        share_async_client: bool = False,
     ) -> None:
         super().__init__()
         self.apimart_conn_id = apimart_conn_id
         self._timeout = timeout
         self._max_retries = max_retries
         self._keepalive_expiry = keepalive_expiry
+        self._share_async_client = share_async_client
+        self._shared_handle: _shared_clients.Handle | None = None
         self._settings: ClientSettings | None = None
         self._client: httpx.Client | None = None
         self._async_client: httpx.AsyncClient | None = None
@@ -134,8 +136,11 @@ class ApimartHook(BaseHook):
     def _settings_from(self, conn: Any) -> ClientSettings:
         return settings_from_connection(conn, timeout=self._timeout, max_retries=self._max_retries)
 
-    def _client_options(self, settings: ClientSettings) -> dict[str, Any]:
-        limits = httpx.Limits(keepalive_expiry=self._keepalive_expiry) if self._keepalive_expiry else None
+    def _client_options(self, settings: ClientSettings, *, shared: bool = False) -> dict[str, Any]:
+        if shared:
+            limits: httpx.Limits | None = _shared_clients.shared_limits(self._keepalive_expiry)
+        else:
+            limits = httpx.Limits(keepalive_expiry=self._keepalive_expiry) if self._keepalive_expiry else None
         return {
             "base_url": settings.base_url,
             "auth": BearerAuth(settings.api_key),
@@ -154,7 +159,14 @@ class ApimartHook(BaseHook):
     async def aget_conn(self) -> httpx.AsyncClient:
         """The hook's async httpx client; one per hook, kept for its lifetime."""
         if self._async_client is None:
-            self._async_client = httpx.AsyncClient(**self._client_options(await self.aget_settings()))
+            settings = await self.aget_settings()
+            if self._share_async_client:
+                self._shared_handle, self._async_client = _shared_clients.acquire(
+                    (settings, self._keepalive_expiry),
+                    lambda: httpx.AsyncClient(**self._client_options(settings, shared=True)),
+                )
+            else:
+                self._async_client = httpx.AsyncClient(**self._client_options(settings))
         return self._async_client
 
     def close(self) -> None:
@@ -163,9 +175,12 @@ class ApimartHook(BaseHook):
             self._client = None
 
     async def aclose(self) -> None:
-        if self._async_client is not None:
-            await self._async_client.aclose()
-            self._async_client = None
+        client, self._async_client = self._async_client, None
+        handle, self._shared_handle = self._shared_handle, None
+        if handle is not None:
+            await _shared_clients.release(handle)
+        elif client is not None:
+            await client.aclose()
 
     def __enter__(self) -> ApimartHook:
         return self
@@ -271,9 +286,11 @@ class ApimartHook(BaseHook):
                 ) from error
             raise
         replayed = answer.headers.get(REPLAYED_HEADER, "").strip().lower() == "true"
-        submitted = _parse(SubmitResponse, answer.payload, what="submit answer").model_copy(
-            update={"replayed": replayed}
+        # The header decides "replayed", never the body: set over whatever the body says.
+        payload = (
+            {**answer.payload, "replayed": replayed} if isinstance(answer.payload, dict) else answer.payload
         )
+        submitted = parse_answer(SubmitResponse, payload, what="submit answer")
         if replayed:
             self.log.info(
                 "APIMart returned the %s job this task already submitted: remote task %s, no new charge.",
@@ -297,7 +314,7 @@ class ApimartHook(BaseHook):
         https://docs.apimart.ai/en/api-reference/uploads/images
         """
         answer = self._request("POST", UPLOAD_PATH, files={"file": (filename, content, content_type)})
-        return _parse(UploadedImage, answer.payload, what="upload answer")
+        return parse_answer(UploadedImage, answer.payload, what="upload answer")
 
     def get_task(self, remote_task_id: str, *, retry: bool = True) -> TaskStatus:
         """The current status of a remote task (not billable).
@@ -305,18 +322,18 @@ class ApimartHook(BaseHook):
         ``retry=False`` makes one attempt: a poller that keeps its own count of failed polls.
         """
         answer = self._request("GET", _task_path(remote_task_id), retry=retry)
-        return _parse_task(answer.payload)
+        return parse_answer(TaskStatus, _data_of(answer.payload), what="task status")
 
     async def aget_task(self, remote_task_id: str, *, retry: bool = True) -> TaskStatus:
         """Async :meth:`get_task`, for triggers."""
         answer = await self._arequest("GET", _task_path(remote_task_id), retry=retry)
-        return _parse_task(answer.payload)
+        return parse_answer(TaskStatus, _data_of(answer.payload), what="task status")
 
     def get_balance(self) -> Balance:
         """The API key's balance (not billable). A ``success: false`` answer raises."""
         payload = self._request("GET", BALANCE_PATH).payload
-        data = payload.get("data") if isinstance(payload, dict) else None
-        balance = _parse(Balance, data if isinstance(data, dict) else payload, what="balance answer")
+        data = _data_of(payload)
+        balance = parse_answer(Balance, data if isinstance(data, dict) else payload, what="balance answer")
         if balance.success is False:
             # The documented failures with HTTP 200 are "token not found" and a missing header:
             # both mean the key is not usable.
@@ -360,19 +377,5 @@ def _outcome_unknown(error: ApimartConnectionError | ApimartAPIError) -> bool:
     return error.http_status >= 500 or error.http_status == 408
 
 
-def _parse_task(payload: Any) -> TaskStatus:
-    data = payload.get("data") if isinstance(payload, dict) else None
-    return _parse(TaskStatus, data, what="task status")
-
-
-def _parse(model: type[ModelT], payload: Any, *, what: str) -> ModelT:
-    try:
-        return model.model_validate(payload)
-    except ValidationError as error:
-        problems = "; ".join(
-            f"{'.'.join(map(str, detail['loc'])) or 'body'}: {detail['msg']}"
-            for detail in error.errors(include_url=False)
-        )
-        raise ApimartResponseError(
-            f"APIMart's {what} does not have the documented shape: {problems}"
-        ) from None
+def _data_of(payload: Any) -> Any:
+    return payload.get("data") if isinstance(payload, dict) else None

@@ -81,6 +81,20 @@ def test_submit_reads_the_object_shaped_answer(api: respx.MockRouter, hook: Apim
 
 
 @pytest.mark.parametrize(
+    ("header", "replayed"), [(None, False), ("true", True), ("True ", True), ("false", False)]
+)
+def test_only_the_replayed_header_marks_a_replay_whatever_the_body_says(
+    api: respx.MockRouter, hook: ApimartHook, header: str | None, replayed: bool
+) -> None:
+    """A replay means no new charge: the body (which the API does not document for it) cannot claim one."""
+    api.post("/v1/videos/generations").respond(
+        json={**SUBMITTED, "replayed": not replayed},
+        headers={"Idempotency-Replayed": header} if header is not None else {},
+    )
+    assert hook.submit_video(T2V, idempotency_key="k").replayed is replayed
+
+
+@pytest.mark.parametrize(
     "body",
     [
         {"model": "wan2.6-i2v-flash", "image_urls": []},
