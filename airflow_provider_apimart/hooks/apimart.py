@@ -71,9 +71,9 @@ class ApimartHook(BaseHook):
         ``max_retries``.
     :param keepalive_expiry: seconds an idle pooled connection stays open; a poller sets it above
         its poll interval so each poll reuses the TLS connection.
-    :param share_async_client: use the async client that every hook of this event loop with the
-        same settings shares (and that the last one closes) rather than one of its own: the
-        triggerer's many triggers then share a few connections.
+    :param share_async_client: use an async client shared with other hooks of this event loop
+        and the same settings (a few dozen per client, closed by the last) rather than one of its
+        own: the triggerer's thousands of triggers then hold a few connections, not one each.
     """
 
     conn_name_attr = "apimart_conn_id"
@@ -96,7 +96,7 @@ class ApimartHook(BaseHook):
         self._max_retries = max_retries
         self._keepalive_expiry = keepalive_expiry
         self._share_async_client = share_async_client
-        self._shared_handle: _shared_clients.Handle | None = None
+        self._shared_client: _shared_clients.SharedClient | None = None
         self._settings: ClientSettings | None = None
         self._client: httpx.Client | None = None
         self._async_client: httpx.AsyncClient | None = None
@@ -161,10 +161,11 @@ class ApimartHook(BaseHook):
         if self._async_client is None:
             settings = await self.aget_settings()
             if self._share_async_client:
-                self._shared_handle, self._async_client = _shared_clients.acquire(
+                self._shared_client = _shared_clients.acquire(
                     (settings, self._keepalive_expiry),
                     lambda: httpx.AsyncClient(**self._client_options(settings, shared=True)),
                 )
+                self._async_client = self._shared_client.client
             else:
                 self._async_client = httpx.AsyncClient(**self._client_options(settings))
         return self._async_client
@@ -176,9 +177,9 @@ class ApimartHook(BaseHook):
 
     async def aclose(self) -> None:
         client, self._async_client = self._async_client, None
-        handle, self._shared_handle = self._shared_handle, None
-        if handle is not None:
-            await _shared_clients.release(handle)
+        shared, self._shared_client = self._shared_client, None
+        if shared is not None:
+            await _shared_clients.release(shared)
         elif client is not None:
             await client.aclose()
 

@@ -81,11 +81,31 @@ def test_a_client_left_by_an_ended_loop_is_never_handed_to_another(api: respx.Mo
         hook = sharing()
         stale = httpx.AsyncClient()
         # As if a loop that ended without closing its hooks had lived at this loop's address.
-        handle = (id(asyncio.get_running_loop()), (await hook.aget_settings(), 120))
-        _shared_clients._clients[handle] = _shared_clients._Shared(stale, 1, weakref.ref(ended))
+        group = (id(asyncio.get_running_loop()), (await hook.aget_settings(), 120))
+        _shared_clients._groups[group] = [_shared_clients.SharedClient(stale, group, weakref.ref(ended), 1)]
         async with hook:
             assert await hook.aget_conn() is not stale
             assert (await hook.aget_task("task_1")).status == "processing"
         await stale.aclose()
+
+    asyncio.run(scenario())
+
+
+def test_a_full_client_makes_room_in_a_new_one(
+    api: respx.MockRouter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pool per few dozen triggers: httpcore's pool slows down as it grows (encode/httpcore#1035)."""
+    monkeypatch.setattr(_shared_clients, "USERS_PER_CLIENT", 2)
+
+    async def scenario() -> None:
+        hooks = [sharing() for _ in range(5)]
+        clients = [await hook.aget_conn() for hook in hooks]
+        assert [clients.index(client) for client in clients] == [0, 0, 2, 2, 4]
+        await hooks[0].aclose()
+        late = sharing()
+        assert await late.aget_conn() is clients[0]  # the room the first hook left
+        for hook in [*hooks[1:], late]:
+            await hook.aclose()
+        assert all(client.is_closed for client in clients)
 
     asyncio.run(scenario())
