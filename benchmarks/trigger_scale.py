@@ -4,9 +4,9 @@ A fast status server (``_status_server.py``) runs on 127.0.0.1 in its own proces
 runs in a fresh subprocess, N pollers in one asyncio loop as the triggerer runs them, each
 waiting for one render of its own:
 
-- **bare**: N coroutines, each reading the status every ``poll_interval`` until done, sharing
-  ``httpx.AsyncClient``s as the triggers do (one per ``USERS_PER_CLIENT`` pollers, the same pool
-  limits and keep-alive): the floor.
+- **bare**: N coroutines, each with its own ``httpx.AsyncClient`` (one shared SSL context,
+  keep-alive as long as the trigger's), reading the status every ``poll_interval`` until done:
+  the floor.
 - **fixed**: N ``ApimartTaskTrigger.run()`` generators with ``max_poll_interval ==
   poll_interval``: the same reads at the same pace as the bare loop, so CPU per read compares
   like with like.
@@ -374,30 +374,23 @@ def bare_poller(spec: dict[str, Any]) -> Any:
 
     import httpx
 
-    from airflow_provider_apimart.hooks._shared_clients import USERS_PER_CLIENT, shared_limits
+    ssl_context = httpx.create_ssl_context()  # one for all clients, as the provider's
 
     base_url = json.loads(os.environ["AIRFLOW_CONN_APIMART_DEFAULT"])["host"]
     poll_interval = spec["poll_interval"]
+    limits = httpx.Limits(keepalive_expiry=spec["max_poll_interval"] + 60)  # as the trigger's
     headers = {"Authorization": "Bearer bench", "Accept": "application/json"}
-    clients: list[httpx.AsyncClient] = []  # one per USERS_PER_CLIENT pollers, with the triggers' limits
-
-    def client_for_next_poller() -> httpx.AsyncClient:
-        if not clients or pollers[0] % USERS_PER_CLIENT == 0:
-            limits = shared_limits(spec["max_poll_interval"] + 60)  # keep-alive as the triggers'
-            clients.append(httpx.AsyncClient(base_url=base_url, headers=headers, limits=limits, timeout=30))
-        pollers[0] += 1
-        return clients[-1]
-
-    pollers = [0]
 
     async def poll(remote_task_id: str, first_delay: float) -> str:
-        client = client_for_next_poller()
-        await asyncio.sleep(first_delay)
-        while True:
-            data = (await client.get(f"/v1/tasks/{remote_task_id}")).raise_for_status().json()["data"]
-            if data["status"] in ("completed", "failed", "cancelled"):
-                return "success" if data["status"] == "completed" else str(data["status"])
-            await asyncio.sleep(poll_interval)
+        async with httpx.AsyncClient(
+            base_url=base_url, headers=headers, verify=ssl_context, limits=limits, timeout=30
+        ) as client:
+            await asyncio.sleep(first_delay)
+            while True:
+                data = (await client.get(f"/v1/tasks/{remote_task_id}")).raise_for_status().json()["data"]
+                if data["status"] in ("completed", "failed", "cancelled"):
+                    return "success" if data["status"] == "completed" else str(data["status"])
+                await asyncio.sleep(poll_interval)
 
     return poll
 

@@ -18,7 +18,7 @@ from airflow_provider_apimart.exceptions import (
     ApimartSubmitOutcomeUnknownError,
     ApimartValidationError,
 )
-from airflow_provider_apimart.hooks import DEFAULT_CONN_ID, _shared_clients
+from airflow_provider_apimart.hooks import DEFAULT_CONN_ID
 from airflow_provider_apimart.hooks._errors import Call, parse_answer, read_payload, transport_failure
 from airflow_provider_apimart.hooks._retry import SINGLE_TRY, RetryPolicy
 from airflow_provider_apimart.hooks._settings import (
@@ -71,9 +71,6 @@ class ApimartHook(BaseHook):
         ``max_retries``.
     :param keepalive_expiry: seconds an idle pooled connection stays open; a poller sets it above
         its poll interval so each poll reuses the TLS connection.
-    :param share_async_client: use an async client shared with other hooks of this event loop
-        and the same settings (a few dozen per client, closed by the last) rather than one of its
-        own: the triggerer's thousands of triggers then hold a few connections, not one each.
     """
 
     conn_name_attr = "apimart_conn_id"
@@ -88,15 +85,12 @@ class ApimartHook(BaseHook):
         timeout: float | None = None,
         max_retries: int | None = None,
         keepalive_expiry: float | None = None,
-        share_async_client: bool = False,
     ) -> None:
         super().__init__()
         self.apimart_conn_id = apimart_conn_id
         self._timeout = timeout
         self._max_retries = max_retries
         self._keepalive_expiry = keepalive_expiry
-        self._share_async_client = share_async_client
-        self._shared_client: _shared_clients.SharedClient | None = None
         self._settings: ClientSettings | None = None
         self._client: httpx.Client | None = None
         self._async_client: httpx.AsyncClient | None = None
@@ -136,11 +130,8 @@ class ApimartHook(BaseHook):
     def _settings_from(self, conn: Any) -> ClientSettings:
         return settings_from_connection(conn, timeout=self._timeout, max_retries=self._max_retries)
 
-    def _client_options(self, settings: ClientSettings, *, shared: bool = False) -> dict[str, Any]:
-        if shared:
-            limits: httpx.Limits | None = _shared_clients.shared_limits(self._keepalive_expiry)
-        else:
-            limits = httpx.Limits(keepalive_expiry=self._keepalive_expiry) if self._keepalive_expiry else None
+    def _client_options(self, settings: ClientSettings) -> dict[str, Any]:
+        limits = httpx.Limits(keepalive_expiry=self._keepalive_expiry) if self._keepalive_expiry else None
         return {
             "base_url": settings.base_url,
             "auth": BearerAuth(settings.api_key),
@@ -159,15 +150,7 @@ class ApimartHook(BaseHook):
     async def aget_conn(self) -> httpx.AsyncClient:
         """The hook's async httpx client; one per hook, kept for its lifetime."""
         if self._async_client is None:
-            settings = await self.aget_settings()
-            if self._share_async_client:
-                self._shared_client = _shared_clients.acquire(
-                    (settings, self._keepalive_expiry),
-                    lambda: httpx.AsyncClient(**self._client_options(settings, shared=True)),
-                )
-                self._async_client = self._shared_client.client
-            else:
-                self._async_client = httpx.AsyncClient(**self._client_options(settings))
+            self._async_client = httpx.AsyncClient(**self._client_options(await self.aget_settings()))
         return self._async_client
 
     def close(self) -> None:
@@ -176,12 +159,9 @@ class ApimartHook(BaseHook):
             self._client = None
 
     async def aclose(self) -> None:
-        client, self._async_client = self._async_client, None
-        shared, self._shared_client = self._shared_client, None
-        if shared is not None:
-            await _shared_clients.release(shared)
-        elif client is not None:
-            await client.aclose()
+        if self._async_client is not None:
+            await self._async_client.aclose()
+            self._async_client = None
 
     def __enter__(self) -> ApimartHook:
         return self

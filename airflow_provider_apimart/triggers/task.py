@@ -95,13 +95,7 @@ class ApimartTaskTrigger(BaseTrigger):
             first_poll_delay=self.first_poll_delay,
             max_poll_interval=self.max_poll_interval,
         )
-        # One client for every trigger of this triggerer with the same connection: a few pooled
-        # connections for thousands of renders, not a client and a socket each.
-        hook = ApimartHook(
-            self.apimart_conn_id,
-            keepalive_expiry=self.max_poll_interval + KEEPALIVE_MARGIN,
-            share_async_client=True,
-        )
+        hook = ApimartHook(self.apimart_conn_id, keepalive_expiry=self.max_poll_interval + KEEPALIVE_MARGIN)
         async with hook:
             # The class's logger, not one per trigger (about 1 KB each): the triggerer routes each
             # line to its trigger's log by context, not by logger.

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from airflow_provider_apimart.hooks import _shared_clients
 from airflow_provider_apimart.hooks.apimart import ApimartHook
 from airflow_provider_apimart.testing import ApimartSimulator, Fault
 from airflow_provider_apimart.triggers.task import ApimartTaskTrigger
@@ -181,37 +180,6 @@ def test_one_client_and_one_connection_lookup_per_run(
     assert lookups == ["apimart_default"]
     assert len(clients) > 3
     assert len({id(client) for client in clients}) == 1
-
-
-def test_triggers_in_one_loop_share_one_client_closed_after_the_last(
-    simulator: ApimartSimulator, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A triggerer's thousands of renders: one pooled client, not a client and a socket each."""
-    simulator.config.render_seconds = 0.3
-    simulator.config.estimated_time = 0
-    remote_task_ids = [submit_remote_task() for _ in range(12)]
-    clients: list[Any] = []
-    original_client = ApimartHook.aget_conn
-
-    async def recording_client(self: ApimartHook) -> Any:
-        client = await original_client(self)
-        clients.append(client)
-        return client
-
-    monkeypatch.setattr(ApimartHook, "aget_conn", recording_client)
-
-    async def run_all() -> list[TriggerEvent]:
-        async def one(remote_task_id: str) -> TriggerEvent:
-            (event,) = [event async for event in fast_trigger(remote_task_id).run()]
-            return event
-
-        return await asyncio.gather(*(one(remote_task_id) for remote_task_id in remote_task_ids))
-
-    events = asyncio.run(run_all())
-    assert [event.payload["status"] for event in events] == ["success"] * 12
-    assert len({id(client) for client in clients}) == 1
-    assert clients[0].is_closed
-    assert _shared_clients.open_count() == 0
 
 
 def test_on_kill_says_nothing_was_cancelled(
