@@ -36,8 +36,11 @@ from _common import StatusServer, airflow_env, median, percentile, run_child, ve
 
 RATIO_GOAL = 1.1
 CALLS = ("submit", "get_task", "aget_task")
+#: Measured the same way, printed below the goal's rows, never judged: where the gap comes from.
+DIAGNOSES = ("submit_unlogged",)
 WHAT = {
     "submit": "POST /v1/videos/generations",
+    "submit_unlogged": "  the same, its log line dropped",
     "get_task": "GET /v1/tasks/{id}, sync",
     "aget_task": "GET /v1/tasks/{id}, async",
 }
@@ -75,11 +78,12 @@ def report(figures: dict[str, Any], wall: float) -> None:
     )
     print("-" * 118)
     worst = 0.0
-    for call in CALLS:
+    for call in CALLS + DIAGNOSES:
         hook, raw = figures[call]["hook"], figures[call]["raw"]
         ratio = hook["median_us"] / raw["median_us"]
         cpu_ratio = hook["cpu_us"] / raw["cpu_us"]
-        worst = max(worst, ratio)
+        if call in CALLS:
+            worst = max(worst, ratio)
         print(
             f"{WHAT[call]:<34} | {hook['median_us']:>8.0f} | {raw['median_us']:>7.0f} | {ratio:>5.2f} | "
             f"{hook['p90_us']:>8.0f} | {raw['p90_us']:>7.0f} | {hook['cpu_us']:>11.0f} | "
@@ -88,7 +92,8 @@ def report(figures: dict[str, Any], wall: float) -> None:
     print()
     print(
         "Round trip: median wall time of one call, server included (the same server for both sides). "
-        "CPU: the client process's CPU time per call, the server's not counted."
+        "CPU: the client process's CPU time per call, the server's not counted. The indented row is a "
+        "diagnosis, not judged: the submit with its one log line (what was paid for) sent nowhere."
     )
     worst_cpu = max(figures[call]["hook"]["cpu_us"] / figures[call]["raw"]["cpu_us"] for call in CALLS)
     print(
@@ -135,6 +140,12 @@ def child(spec_json: str) -> None:
         answer = raw.post("/v1/videos/generations", json=body, headers={"Idempotency-Key": uuid.uuid4().hex})
         answer.raise_for_status().json()
 
+    unlogged_hook = ApimartHook()
+    unlogged_hook._log = Silent()  # type: ignore[assignment]
+
+    def unlogged_submit() -> None:
+        unlogged_hook.submit_video(request, idempotency_key=uuid.uuid4().hex)
+
     def hook_get() -> None:
         hook.get_task(remote_task_id)
 
@@ -149,6 +160,7 @@ def child(spec_json: str) -> None:
 
     sides = {
         "submit": (hook_submit, raw_submit),
+        "submit_unlogged": (unlogged_submit, raw_submit),
         "get_task": (hook_get, raw_get),
         "aget_task": (hook_aget, raw_aget),
     }
@@ -175,6 +187,7 @@ def child(spec_json: str) -> None:
             for side in times
         }
     hook.close()
+    unlogged_hook.close()
     raw.close()
     loop.run_until_complete(async_hook.aclose())
     loop.run_until_complete(async_raw.aclose())
@@ -201,6 +214,16 @@ def timed(loop: asyncio.AbstractEventLoop, function: Any, calls: int) -> list[fl
         function()
         times.append(time.perf_counter() - start)
     return times
+
+
+class Silent:
+    """A logger that drops every line before Airflow's log pipeline sees it."""
+
+    def info(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+    def warning(self, *args: Any, **kwargs: Any) -> None:
+        pass
 
 
 class Sink:

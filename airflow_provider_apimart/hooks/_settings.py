@@ -1,7 +1,7 @@
 """From an Airflow connection to the settings an httpx client needs, checked once.
 
-The API key lives only in :class:`ClientSettings` (hidden from its repr) and in the
-:class:`BearerAuth` that puts it on the wire (hidden from its repr too).
+The API key lives only in :class:`ClientSettings` (hidden from its repr) and in the hook's client's
+``Authorization`` header (httpx hides it from the headers' repr).
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from airflow_provider_apimart.models.base import WholeNumber, reject_bool
 
 if TYPE_CHECKING:
     import ssl
-    from collections.abc import Generator
 
     from airflow.sdk import Connection
 
@@ -54,20 +53,6 @@ class ClientSettings:
     @property
     def httpx_timeout(self) -> httpx.Timeout:
         return httpx.Timeout(self.timeout, connect=min(self.timeout, MAX_CONNECT_TIMEOUT))
-
-
-class BearerAuth(httpx.Auth):
-    """``Authorization: Bearer <key>`` on every request, with a repr that never shows the key."""
-
-    def __init__(self, api_key: str) -> None:
-        self._header_value = f"Bearer {api_key}"
-
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        request.headers["Authorization"] = self._header_value
-        yield request
-
-    def __repr__(self) -> str:
-        return "BearerAuth(api_key=***)"
 
 
 @cache

@@ -23,7 +23,6 @@ from airflow_provider_apimart.hooks._errors import Call, parse_answer, read_payl
 from airflow_provider_apimart.hooks._retry import SINGLE_TRY, RetryPolicy
 from airflow_provider_apimart.hooks._settings import (
     USER_AGENT,
-    BearerAuth,
     ClientSettings,
     settings_from_connection,
     shared_ssl_context,
@@ -134,8 +133,11 @@ class ApimartHook(BaseHook):
         limits = httpx.Limits(keepalive_expiry=self._keepalive_expiry) if self._keepalive_expiry else None
         return {
             "base_url": settings.base_url,
-            "auth": BearerAuth(settings.api_key),
-            "headers": {"User-Agent": USER_AGENT, "Accept": "application/json"},
+            "headers": {
+                "User-Agent": USER_AGENT,
+                "Accept": "application/json",
+                "Authorization": f"Bearer {settings.api_key}",
+            },
             "timeout": settings.httpx_timeout,
             "verify": shared_ssl_context(),
             **({"limits": limits} if limits else {}),
