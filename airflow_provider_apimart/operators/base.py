@@ -57,8 +57,9 @@ class ApimartBaseVideoOperator(ApimartWaitMixin, BaseOperator):
         ``[operators] default_deferrable``).
     :param wait_for_completion: False submits, pushes ``apimart_task_id`` and returns None.
     :param poll_interval: seconds between status checks; any positive number.
-    :param first_poll_delay: seconds before the first check after the one right after the submit
-        (the API advises 5-10 s; default 5, plus up to 2 s of jitter).
+    :param first_poll_delay: the fewest seconds before the first check after the one right after the
+        submit (the API advises 5-10 s; default 5, plus up to 2 s of jitter); that check says when
+        the next comes, by the render's estimate.
     :param max_poll_interval: the widest gap between checks while the render is far from its
         estimated end (default 60 s, or ``poll_interval`` if larger); near it, checks come every
         ``poll_interval``.

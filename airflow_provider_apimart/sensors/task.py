@@ -38,7 +38,8 @@ class ApimartTaskSensor(ApimartWaitMixin, BaseSensorOperator):
     :param remote_task_id: the APIMart task id (templated, e.g. from an upstream XCom).
     :param apimart_conn_id: the ``apimart`` connection.
     :param poll_interval: seconds between checks (sets ``poke_interval``).
-    :param first_poll_delay: seconds before the first check after deferring or starting to wait.
+    :param first_poll_delay: the fewest seconds before the first check after deferring or starting
+        to wait (the check before says when, from the render's estimate).
     :param max_poll_interval: the widest gap between checks while the render is far from done.
     :param deferrable: wait in the triggerer instead of on a worker.
     :param output_path: where to keep the videos, as on the operators (templated).

@@ -45,6 +45,9 @@ class ApimartTaskTrigger(BaseTrigger):
     :param first_poll_delay: seconds before the first read (plus up to 2 s of jitter).
     :param max_poll_interval: the widest gap between reads while the render is far from its
         estimated end; near it, reads come every ``poll_interval``.
+    :param first_read_at: unix seconds before which the first read does not come (still at
+        least ``first_poll_delay`` after the run starts): when the operator's read before the
+        deferral said to read next, from the render's estimate.
     """
 
     def __init__(
@@ -56,6 +59,7 @@ class ApimartTaskTrigger(BaseTrigger):
         max_failing_polls: int = DEFAULT_MAX_FAILING_POLLS,
         first_poll_delay: float = DEFAULT_FIRST_POLL_DELAY,
         max_poll_interval: float = DEFAULT_MAX_POLL_INTERVAL,
+        first_read_at: float | None = None,
     ) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
         if poll_interval <= 0:
@@ -67,6 +71,7 @@ class ApimartTaskTrigger(BaseTrigger):
         self.max_failing_polls = max_failing_polls
         self.first_poll_delay = float(first_poll_delay)
         self.max_poll_interval = max(float(max_poll_interval), self.poll_interval)
+        self.first_read_at = first_read_at
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (
@@ -79,6 +84,7 @@ class ApimartTaskTrigger(BaseTrigger):
                 "max_failing_polls": self.max_failing_polls,
                 "first_poll_delay": self.first_poll_delay,
                 "max_poll_interval": self.max_poll_interval,
+                "first_read_at": self.first_read_at,
             },
         )
 
@@ -94,6 +100,7 @@ class ApimartTaskTrigger(BaseTrigger):
             max_failing_polls=self.max_failing_polls,
             first_poll_delay=self.first_poll_delay,
             max_poll_interval=self.max_poll_interval,
+            first_read_at=self.first_read_at,
         )
         hook = ApimartHook(self.apimart_conn_id, keepalive_expiry=self.max_poll_interval + KEEPALIVE_MARGIN)
         async with hook:

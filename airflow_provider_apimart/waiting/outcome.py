@@ -110,6 +110,7 @@ class ApimartWaitMixin(_OperatorBase):
         step = poller.after_status(status, time.time()) if status else read_status(hook, poller, self.log)
         if step.event is not None:
             return self.conclude(context, hook, step.event, step.status)
+        poller.plan_first_read(step, time.time())  # the next read as this one said, not a fixed 5 s on
         if self.deferrable:
             self.log.info(
                 "Waiting for APIMart task %s in the triggerer (polling every %g-%g s as the render "
@@ -128,6 +129,7 @@ class ApimartWaitMixin(_OperatorBase):
                     max_failing_polls=poller.max_failing_polls,
                     first_poll_delay=self.first_poll_delay,
                     max_poll_interval=self.max_poll_interval,
+                    first_read_at=poller.first_read_at,
                 ),
                 method_name="execute_complete",
             )

@@ -62,13 +62,31 @@ class TaskPoller:
     max_failing_polls: int = DEFAULT_MAX_FAILING_POLLS
     first_poll_delay: float = DEFAULT_FIRST_POLL_DELAY
     max_poll_interval: float = DEFAULT_MAX_POLL_INTERVAL
+    first_read_at: float | None = None
     failing_polls: int = field(default=0, init=False)
     _last_news: tuple[TaskState, int | None] | None = field(default=None, init=False)
 
     def first_delay(self, now: float) -> float:
-        """The wait before the first read of a loop (a deferral, or the worker's loop)."""
+        """The wait before the first read of a loop (a deferral, or the worker's loop).
+
+        ``first_read_at`` (unix seconds) is when the read before the loop (the one right after
+        the submit) said to read next: a render estimated at 300 s is not read again 5 s after
+        its deferral. The read comes at a random point of the later half of that wait: a fan-out
+        defers hundreds of tasks at once, and their first reads (each opening a connection)
+        would otherwise reach the event loop and the API together. Early costs at most one read;
+        late would notice the end late. As an absolute time it survives a triggerer restart.
+
+        Without it, or once it has passed: ``first_poll_delay`` plus up to 2 s of jitter.
+        """
+        planned = None if self.first_read_at is None else self.first_read_at - now
+        if planned is not None and planned > self.first_poll_delay:
+            return self._capped(random.uniform(max(self.first_poll_delay, planned / 2), planned), now)  # noqa: S311
         jitter = random.uniform(0, min(MAX_FIRST_POLL_JITTER, self.first_poll_delay))  # noqa: S311
         return self._capped(self.first_poll_delay + jitter, now)
+
+    def plan_first_read(self, step: Step, now: float) -> None:
+        """Let the loop that follows ``step`` (a read before it) start when that read said."""
+        self.first_read_at = now + step.delay
 
     def before_read(self, now: float) -> Step | None:
         """The timeout, once ``end_time`` has passed; checked before every read."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import inspect
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -37,6 +37,9 @@ from airflow_provider_apimart.triggers.task import ApimartTaskTrigger
 from airflow_provider_apimart.version_compat import AIRFLOW_V_3_3_PLUS, AirflowFailException
 from tests.compat import TaskDeferred
 from tests.unit.operators.fakes import FakeStateStore, FakeTaskInstance, make_context
+
+if TYPE_CHECKING:
+    from tests.conftest import SleepRecorder
 
 needs_state_store = pytest.mark.skipif(
     not AIRFLOW_V_3_3_PLUS,
@@ -116,6 +119,27 @@ def test_deferrable_submits_pushes_the_id_then_defers_to_the_trigger(simulator: 
     assert trigger.end_time is not None
     assert abs(trigger.end_time - (time.time() + 600)) < 5
     assert deferred.value.method_name == "execute_complete"
+
+
+def test_the_trigger_first_reads_when_the_operators_read_said(simulator: ApimartSimulator) -> None:
+    """A render estimated at 300 s is not read again right after the deferral: the trigger's first
+    read waits for the estimate, at most max_poll_interval (60 s)."""
+    simulator.config.render_seconds = 300
+    with pytest.raises(TaskDeferred) as deferred:
+        wan27(deferrable=True).execute(make_context(FakeTaskInstance()))
+    trigger = deferred.value.trigger
+    assert isinstance(trigger, ApimartTaskTrigger)
+    assert trigger.first_read_at is not None
+    assert 55 <= trigger.first_read_at - time.time() <= 60
+
+
+def test_the_worker_loop_first_reads_when_the_operators_read_said(
+    simulator: ApimartSimulator, recorded_sleeps: SleepRecorder
+) -> None:
+    simulator.config.render_seconds = 0.3
+    simulator.config.estimated_time = 300  # the API expects a long render; it ends early
+    assert wan27(deferrable=False).execute(make_context(FakeTaskInstance()))
+    assert 29 <= recorded_sleeps.waits[0] <= 60  # within min(max_poll_interval, the estimate)
 
 
 def test_polling_on_the_worker_returns_the_urls_and_the_summary(simulator: ApimartSimulator) -> None:

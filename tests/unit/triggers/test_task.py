@@ -34,7 +34,9 @@ def run_to_events(trigger: ApimartTaskTrigger) -> list[dict[str, Any]]:
 
 
 def test_kwargs_are_json_primitives_and_round_trip_through_airflow_serde() -> None:
-    trigger = ApimartTaskTrigger("task_01J", "apimart_default", poll_interval=0.5, end_time=1795270000.5)
+    trigger = ApimartTaskTrigger(
+        "task_01J", "apimart_default", poll_interval=0.5, end_time=1795270000.5, first_read_at=1795269000.25
+    )
     classpath, kwargs = trigger.serialize()
     assert classpath == "airflow_provider_apimart.triggers.task.ApimartTaskTrigger"
     assert json.loads(json.dumps(kwargs)) == kwargs
@@ -59,6 +61,28 @@ def test_first_read_waits_the_settle_delay_with_jitter(
     assert event["status"] == "success"
     (first_wait,) = recorded_sleeps.waits
     assert 5 <= first_wait <= 7  # the API advises 5-10 s; apache/airflow#72716 bites under ~2 s
+
+
+def test_first_read_waits_until_the_operators_read_said(
+    simulator: ApimartSimulator, recorded_sleeps: SleepRecorder
+) -> None:
+    """The read before the deferral saw a long render: the trigger does not read it again 5 s on."""
+    simulator.config.render_seconds = 0
+    trigger = ApimartTaskTrigger(submit_remote_task(), poll_interval=FAST, first_read_at=time.time() + 42)
+    (event,) = run_to_events(trigger)
+    assert event["status"] == "success"
+    (first_wait,) = recorded_sleeps.waits
+    assert 20 <= first_wait <= 42  # in the later half of the wait: a fan-out's first reads spread out
+
+
+def test_a_restart_after_first_read_at_still_keeps_the_settle_delay(
+    simulator: ApimartSimulator, recorded_sleeps: SleepRecorder
+) -> None:
+    simulator.config.render_seconds = 0
+    trigger = ApimartTaskTrigger(submit_remote_task(), poll_interval=FAST, first_read_at=time.time() - 600)
+    run_to_events(trigger)
+    (first_wait,) = recorded_sleeps.waits
+    assert 5 <= first_wait <= 7
 
 
 def test_completed_task_fires_one_success_event_without_urls(simulator: ApimartSimulator) -> None:

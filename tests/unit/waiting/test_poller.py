@@ -86,3 +86,32 @@ def test_the_log_says_each_state_and_each_quarter_once_not_every_read() -> None:
         "APIMart task task_X is rendering: 50% done.",
         "APIMart task task_X is rendering: 75% done.",
     ]
+
+
+def test_the_first_read_of_a_loop_waits_for_the_read_before_it() -> None:
+    """The read right after the submit saw a render estimated at 300 s: the loop that follows
+    (in the triggerer or on the worker) reads next within the 60 s that read said, not 5 s on.
+    The reads of a fan-out spread over the later half of that wait, never after it (which would
+    notice the render's end late)."""
+    poller = TaskPoller("task_X", poll_interval=POLL_INTERVAL, first_poll_delay=5.0)
+    submitted = TaskStatus(id="task_X", status="submitted", progress=0, estimated_time=300)
+    poller.plan_first_read(poller.after_status(submitted, now=1000.0), now=1000.0)
+    delays = [poller.first_delay(now=1001.0) for _ in range(500)]
+    assert 29.5 <= min(delays) < 35
+    assert 54 < max(delays) <= 59
+
+
+def test_a_short_planned_wait_still_keeps_the_settle_delay() -> None:
+    poller = TaskPoller("task_X", poll_interval=POLL_INTERVAL, first_poll_delay=5.0, first_read_at=1008.0)
+    assert all(5 <= poller.first_delay(now=1000.0) <= 8 for _ in range(200))
+
+
+def test_the_settle_delay_still_holds_when_first_read_at_is_past() -> None:
+    """A triggerer restart long after the deferral reads after first_poll_delay, as before."""
+    poller = TaskPoller("task_X", poll_interval=POLL_INTERVAL, first_poll_delay=5.0, first_read_at=1000.0)
+    assert 5 <= poller.first_delay(now=5000.0) <= 7
+
+
+def test_the_first_read_never_waits_past_the_deadline() -> None:
+    poller = TaskPoller("task_X", first_poll_delay=5.0, first_read_at=1060.0, end_time=1020.0)
+    assert poller.first_delay(now=1000.0) == 20.0
