@@ -42,12 +42,14 @@ class ApimartTaskTrigger(BaseTrigger):
     :param poll_interval: seconds between reads; any positive number.
     :param end_time: absolute deadline, unix epoch seconds (survives triggerer restarts).
     :param max_failing_polls: failed reads in a row tolerated before giving up.
-    :param first_poll_delay: seconds before the first read (plus up to 2 s of jitter).
+    :param first_poll_delay: the fewest seconds before the first read (plus up to 2 s of jitter
+        when there is no ``first_read_at`` to go by).
     :param max_poll_interval: the widest gap between reads while the render is far from its
         estimated end; near it, reads come every ``poll_interval``.
-    :param first_read_at: unix seconds before which the first read does not come (still at
-        least ``first_poll_delay`` after the run starts): when the operator's read before the
-        deferral said to read next, from the render's estimate.
+    :param first_read_at: unix seconds by which to read first: when the operator's read before
+        the deferral said to read next, from the render's estimate. The first read comes at a
+        random point of the later half of the wait until then (a fan-out's first reads spread
+        out), never sooner than ``first_poll_delay`` after the run starts.
     """
 
     def __init__(
