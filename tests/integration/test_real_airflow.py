@@ -33,7 +33,11 @@ pytestmark = pytest.mark.scheduler
 
 DAG_ID = "apimart_real_scheduler"
 CONSUMER_DAG_ID = "apimart_asset_consumer"
-RENDER_SECONDS = 12.0
+RENDER_SECONDS = 20.0
+#: What the simulator says the render takes: a little short of it, as the trigger's first read
+#: comes by the estimated end (in the later half of the wait until then), so it sees the render
+#: still running and logs it from the triggerer.
+ESTIMATED_SECONDS = 14.0
 DAG_FILE = f'''
 import json, os
 from airflow.sdk import DAG, Asset, task
@@ -87,7 +91,9 @@ def airflow_standalone(tmp_path: Path) -> Iterator[tuple[dict[str, str], Path, A
     dags = tmp_path / "dags"
     dags.mkdir()
     (dags / f"{DAG_ID}.py").write_text(DAG_FILE)
-    simulator = ApimartSimulator(SimulatorConfig(render_seconds=RENDER_SECONDS)).start()
+    simulator = ApimartSimulator(
+        SimulatorConfig(render_seconds=RENDER_SECONDS, estimated_time=ESTIMATED_SECONDS)
+    ).start()
     api_port = free_port()
     env = {
         **os.environ,
