@@ -1,20 +1,21 @@
 """Benchmark: ApimartHook's submit and status round trips beside raw httpx with a pooled client.
 
 A fast status server (``_status_server.py``) answers on 127.0.0.1 in its own process; one fresh
-subprocess makes the calls, one at a time, each side in turn in blocks (a slow spell of the
-machine hits both):
+subprocess makes the calls, one at a time, the sides taking turns call by call, in an order that
+alternates (a slow spell of the machine hits both):
 
 - **hook**: ``ApimartHook.submit_video(request, idempotency_key=...)`` as an operator calls it (a
   request model built once, its body checked and serialised per call, the answer parsed into a
-  model and logged), ``get_task(id)`` as the operator and the worker's wait loop call it, and
-  ``aget_task(id, retry=False)`` as the trigger calls it in the triggerer.
+  model; the line for the paid job is the operator's, not the hook's), ``get_task(id)`` as the
+  operator and the worker's wait loop call it, and ``aget_task(id, retry=False)`` as the trigger
+  calls it in the triggerer.
 - **raw**: one ``httpx.Client`` (or ``AsyncClient``) kept open, posting the same JSON body with the
   same headers, or getting the same path, and decoding the JSON answer: the floor.
 
 It prints the median round trip and CPU per call, and their ratios. It is a benchmark, not a
 test. See benchmarks/README.md.
 
-    python benchmarks/hook_overhead.py [--calls 3000] [--blocks 10]
+    python benchmarks/hook_overhead.py [--calls 3000] [--blocks N]
 """
 
 from __future__ import annotations
@@ -35,14 +36,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import StatusServer, airflow_env, median, percentile, run_child, verdict
 
 RATIO_GOAL = 1.1
-#: The calls the goal judges.
+#: The calls the goal judges, one row each.
 CALLS = ("submit", "get_task", "aget_task")
-#: The printed rows: the judged calls, and under the submit a diagnosis measured the same way but
-#: never judged (the submit with its log line sent nowhere), which says where its gap comes from.
-ROWS = ("submit", "submit_unlogged", "get_task", "aget_task")
 WHAT = {
     "submit": "POST /v1/videos/generations",
-    "submit_unlogged": "  the same, its log line dropped",
     "get_task": "GET /v1/tasks/{id}, sync",
     "aget_task": "GET /v1/tasks/{id}, async",
 }
@@ -55,18 +52,21 @@ def main() -> int:
     parser.add_argument(
         "--calls", type=int, default=3000, help="measured calls per side and call (default: %(default)s)"
     )
-    parser.add_argument("--blocks", type=int, default=10, help="turns per side (default: %(default)s)")
+    parser.add_argument(
+        "--blocks", type=int, default=None, help="turns per side (default: one call per turn)"
+    )
     args = parser.parse_args()
+    blocks = max(1, args.blocks or args.calls)
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="apimart-bench-") as home, StatusServer() as server:
         print(
             f"Status server at {server.base_url}; {os.cpu_count()} CPUs; {args.calls} calls per side and "
-            f"call, one at a time, in {args.blocks} alternating blocks; machine load "
+            f"call, one at a time, in {blocks} alternating turns; machine load "
             f"{os.getloadavg()[0]:.1f}.",
             flush=True,
         )
         env = airflow_env(Path(home), **server.connection_env())
-        spec = {"calls": args.calls, "blocks": max(1, args.blocks), "base_url": server.base_url}
+        spec = {"calls": args.calls, "blocks": blocks, "base_url": server.base_url}
         figures = run_child(Path(__file__), [json.dumps(spec)], env)
     report(figures, time.monotonic() - started)
     return 0
@@ -80,12 +80,11 @@ def report(figures: dict[str, Any], wall: float) -> None:
     )
     print("-" * 118)
     worst = 0.0
-    for call in ROWS:
+    for call in CALLS:
         hook, raw = figures[call]["hook"], figures[call]["raw"]
         ratio = hook["median_us"] / raw["median_us"]
         cpu_ratio = hook["cpu_us"] / raw["cpu_us"]
-        if call in CALLS:
-            worst = max(worst, ratio)
+        worst = max(worst, ratio)
         print(
             f"{WHAT[call]:<34} | {hook['median_us']:>8.0f} | {raw['median_us']:>7.0f} | {ratio:>5.2f} | "
             f"{hook['p90_us']:>8.0f} | {raw['p90_us']:>7.0f} | {hook['cpu_us']:>11.0f} | "
@@ -94,8 +93,7 @@ def report(figures: dict[str, Any], wall: float) -> None:
     print()
     print(
         "Round trip: median wall time of one call, server included (the same server for both sides). "
-        "CPU: the client process's CPU time per call, the server's not counted. The indented row is a "
-        "diagnosis, not judged: the submit with its one log line (what was paid for) sent nowhere."
+        "CPU: the client process's CPU time per call, the server's not counted."
     )
     worst_cpu = max(figures[call]["hook"]["cpu_us"] / figures[call]["raw"]["cpu_us"] for call in CALLS)
     print(
@@ -142,12 +140,6 @@ def child(spec_json: str) -> None:
         answer = raw.post("/v1/videos/generations", json=body, headers={"Idempotency-Key": uuid.uuid4().hex})
         answer.raise_for_status().json()
 
-    unlogged_hook = ApimartHook()
-    unlogged_hook._log = Silent()  # type: ignore[assignment]
-
-    def unlogged_submit() -> None:
-        unlogged_hook.submit_video(request, idempotency_key=uuid.uuid4().hex)
-
     def hook_get() -> None:
         hook.get_task(remote_task_id)
 
@@ -162,7 +154,6 @@ def child(spec_json: str) -> None:
 
     sides = {
         "submit": (hook_submit, raw_submit),
-        "submit_unlogged": (unlogged_submit, raw_submit),
         "get_task": (hook_get, raw_get),
         "aget_task": (hook_aget, raw_aget),
     }
@@ -189,7 +180,6 @@ def child(spec_json: str) -> None:
             for side in times
         }
     hook.close()
-    unlogged_hook.close()
     raw.close()
     loop.run_until_complete(async_hook.aclose())
     loop.run_until_complete(async_raw.aclose())
@@ -216,16 +206,6 @@ def timed(loop: asyncio.AbstractEventLoop, function: Any, calls: int) -> list[fl
         function()
         times.append(time.perf_counter() - start)
     return times
-
-
-class Silent:
-    """A logger that drops every line before Airflow's log pipeline sees it."""
-
-    def info(self, *args: Any, **kwargs: Any) -> None:
-        pass
-
-    def warning(self, *args: Any, **kwargs: Any) -> None:
-        pass
 
 
 class Sink:

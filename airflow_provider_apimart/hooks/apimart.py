@@ -246,6 +246,9 @@ class ApimartHook(BaseHook):
 
         ``replayed`` on the answer is True when APIMart says (``Idempotency-Replayed: true``)
         that it answered from an earlier job made under the same key: no new job, no new charge.
+        It logs nothing: the operator that calls it writes the task log's line for the paid job, with
+        what only it knows (the Airflow task, the key's record); a direct caller logs the answer's
+        ``task_id`` itself.
         """
         validated = request if isinstance(request, VideoGenerationRequest) else build_request(request)
         body = validated.to_body()
@@ -273,21 +276,7 @@ class ApimartHook(BaseHook):
         payload = (
             {**answer.payload, "replayed": replayed} if isinstance(answer.payload, dict) else answer.payload
         )
-        submitted = parse_answer(SubmitResponse, payload, what="submit answer")
-        if replayed:
-            self.log.info(
-                "APIMart returned the %s job this task already submitted: remote task %s, no new charge.",
-                validated.model,
-                submitted.task_id,
-            )
-        else:
-            self.log.info(
-                "Submitted a %s job to APIMart: remote task %s (status %s).",
-                validated.model,
-                submitted.task_id,
-                submitted.status or "unknown",
-            )
-        return submitted
+        return parse_answer(SubmitResponse, payload, what="submit answer")
 
     def upload_image(self, content: bytes, *, filename: str, content_type: str) -> UploadedImage:
         """Upload one image (JPEG, PNG, WebP or GIF, at most 20 MB) and return its URL, valid 72 hours.

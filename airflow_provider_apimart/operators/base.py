@@ -238,6 +238,19 @@ class ApimartBaseVideoOperator(ApimartWaitMixin, BaseOperator):
         submitted_at = time.time()
         submitted = hook.submit_video(request, idempotency_key=key)
         save_record(context, SubmitRecord(submitted.task_id, request_fingerprint, key, submitted_at))
+        if submitted.replayed:
+            self.log.info(
+                "APIMart returned the %s job this task already submitted: remote task %s, no new charge.",
+                request.model,
+                submitted.task_id,
+            )
+        else:
+            self.log.info(
+                "Submitted a %s job to APIMart: remote task %s (status %s).",
+                request.model,
+                submitted.task_id,
+                submitted.status or "unknown",
+            )
         try:
             status = hook.get_task(submitted.task_id)
         except ApimartError as error:
