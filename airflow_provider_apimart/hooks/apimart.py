@@ -27,6 +27,7 @@ from airflow_provider_apimart.hooks._settings import (
     settings_from_connection,
     shared_ssl_context,
 )
+from airflow_provider_apimart.hooks._shared_lookup import shared_lookup
 from airflow_provider_apimart.inputs.references import require_uploaded
 from airflow_provider_apimart.models.base import VideoGenerationRequest
 from airflow_provider_apimart.models.requests import build_request
@@ -70,6 +71,9 @@ class ApimartHook(BaseHook):
         ``max_retries``.
     :param keepalive_expiry: seconds an idle pooled connection stays open; a poller sets it above
         its poll interval so each poll reuses the TLS connection.
+    :param share_connection_lookup: let the async lookup reuse one made by another such hook of this
+        event loop in the last few seconds (the trigger's: a triggerer starting hundreds of triggers
+        at once looks the connection up once, not once each).
     """
 
     conn_name_attr = "apimart_conn_id"
@@ -84,12 +88,14 @@ class ApimartHook(BaseHook):
         timeout: float | None = None,
         max_retries: int | None = None,
         keepalive_expiry: float | None = None,
+        share_connection_lookup: bool = False,
     ) -> None:
         super().__init__()
         self.apimart_conn_id = apimart_conn_id
         self._timeout = timeout
         self._max_retries = max_retries
         self._keepalive_expiry = keepalive_expiry
+        self._share_connection_lookup = share_connection_lookup
         self._settings: ClientSettings | None = None
         self._client: httpx.Client | None = None
         self._async_client: httpx.AsyncClient | None = None
@@ -113,12 +119,19 @@ class ApimartHook(BaseHook):
     async def aget_settings(self) -> ClientSettings:
         """Like :meth:`get_settings`, with the async lookup that is safe in the triggerer."""
         if self._settings is None:
-            try:
-                conn = await self.aget_connection(self.apimart_conn_id)
-            except AirflowNotFoundException:
-                raise self._missing_connection() from None
-            self._settings = self._settings_from(conn)
+            if self._share_connection_lookup:
+                key = (self.apimart_conn_id, self._timeout, self._max_retries)
+                self._settings = await shared_lookup(key, self._alook_up)
+            else:
+                self._settings = await self._alook_up()
         return self._settings
+
+    async def _alook_up(self) -> ClientSettings:
+        try:
+            conn = await self.aget_connection(self.apimart_conn_id)
+        except AirflowNotFoundException:
+            raise self._missing_connection() from None
+        return self._settings_from(conn)
 
     def _missing_connection(self) -> ApimartConfigurationError:
         return ApimartConfigurationError(

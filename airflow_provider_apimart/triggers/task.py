@@ -104,7 +104,11 @@ class ApimartTaskTrigger(BaseTrigger):
             max_poll_interval=self.max_poll_interval,
             first_read_at=self.first_read_at,
         )
-        hook = ApimartHook(self.apimart_conn_id, keepalive_expiry=self.max_poll_interval + KEEPALIVE_MARGIN)
+        hook = ApimartHook(
+            self.apimart_conn_id,
+            keepalive_expiry=self.max_poll_interval + KEEPALIVE_MARGIN,
+            share_connection_lookup=True,  # a burst of trigger starts looks the connection up once
+        )
         async with hook:
             # The class's logger, not one per trigger (about 1 KB each): the triggerer routes each
             # line to its trigger's log by context, not by logger.
