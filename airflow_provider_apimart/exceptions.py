@@ -15,17 +15,28 @@ or could pay twice. Everything else may succeed on an Airflow retry::
         │       ├── ApimartBadRequestError        400 (invalid_request_error, invalid_duration, ...)
         │       ├── ApimartAuthenticationError    401
         │       ├── ApimartPaymentRequiredError   402
-        │       └── ApimartPermissionDeniedError  403
+        │       ├── ApimartPermissionDeniedError  403
+        │       ├── ApimartIdempotencyKeyReusedError  409 idempotency_key_reused: the key was
+        │       │                                  used with another body
+        │       └── ApimartIdempotencyIndeterminateError  409 idempotency_result_indeterminate: the
+        │                                          first request's outcome is unknown; a person
+        │                                          checks the APIMart console before a clear
         ├── ApimartAPIError                    the API answered with an error (also base of the
         │   │                                  ApimartRejectedError family above)
         │   ├── ApimartNotFoundError           404, e.g. a task id the API does not know (a retry
         │   │                                  submits afresh)
         │   └── ApimartTransientAPIError       still failing after the hook's own retries
         │       ├── ApimartRateLimitError      429 (``retry_after`` when the API sent one)
+        │       ├── ApimartIdempotencyInProgressError  409 idempotency_in_progress: the first
+        │       │                              request with this key is still being processed
         │       └── ApimartServerError         408 and 5xx
+        │           └── ApimartIdempotencyUnavailableError  503 idempotency_unavailable: the
+        │                                      request was not executed
         ├── ApimartConnectionError             network failure after the hook's own retries
         ├── ApimartResponseError               a success answer whose body we cannot read
         │                                      (also: "completed" without any video)
+        ├── ApimartSchemaUnavailableError      the model's schema could not be read before a
+        │                                      submit (``schema_check="strict"``); nothing was sent
         ├── ApimartTaskFailedError             the render failed (upstream quota, timeout, ...)
         │   └── ApimartTaskRejectedError [fail] failed for content moderation or invalid input
         ├── ApimartTaskCancelledError   [fail] the task was cancelled on APIMart's side
@@ -62,6 +73,10 @@ __all__ = [
     "ApimartConnectionError",
     "ApimartDownloadError",
     "ApimartError",
+    "ApimartIdempotencyInProgressError",
+    "ApimartIdempotencyIndeterminateError",
+    "ApimartIdempotencyKeyReusedError",
+    "ApimartIdempotencyUnavailableError",
     "ApimartInsufficientBalanceError",
     "ApimartNotFoundError",
     "ApimartPaymentRequiredError",
@@ -71,6 +86,7 @@ __all__ = [
     "ApimartRejectedError",
     "ApimartRequestWarning",
     "ApimartResponseError",
+    "ApimartSchemaUnavailableError",
     "ApimartServerError",
     "ApimartSubmitOutcomeUnknownError",
     "ApimartTaskCancelledError",
@@ -81,6 +97,7 @@ __all__ = [
     "ApimartTransientAPIError",
     "ApimartValidationError",
     "ApimartVideoExpiredError",
+    "api_error_class",
     "api_error_class_for_status",
 ]
 
@@ -135,6 +152,7 @@ class ApimartAPIError(ApimartError):
         error_code: int | str | None = None,
         method: str | None = None,
         path: str | None = None,
+        idempotency_key: str | None = None,
     ) -> None:
         self.http_status = http_status
         self.error_type = error_type
@@ -142,7 +160,16 @@ class ApimartAPIError(ApimartError):
         self.api_message = message
         self.method = method
         self.path = path
+        #: The Idempotency-Key the failed submit carried, where there was one.
+        self.idempotency_key = idempotency_key
         super().__init__(self._describe())
+
+    def explained(self, explanation: str) -> ApimartAPIError:
+        """The same error, its message followed by what only the caller knows (which task, what changed)."""
+        explained = type(self).__new__(type(self))
+        explained.__dict__.update(vars(self))
+        explained.args = (f"{self} {explanation}",)
+        return explained
 
     def _describe(self) -> str:
         where = f" on {self.method} {self.path}" if self.method and self.path else ""
@@ -171,6 +198,33 @@ class ApimartPermissionDeniedError(ApimartRejectedError):
     """HTTP 403: the key may not use this model or endpoint."""
 
 
+class ApimartIdempotencyKeyReusedError(ApimartRejectedError):
+    """HTTP 409 ``idempotency_key_reused``: the key was first sent with another body.
+
+    The provider derives the key from the request, so this is its bug or a body changed between
+    tries (an image uploaded again under a new URL, a non-deterministic TaskFlow function).
+    """
+
+    def _describe(self) -> str:
+        return (
+            f"{super()._describe()}. APIMart already holds a request under Idempotency-Key "
+            f"{self.idempotency_key!r} with a different body; nothing new was paid."
+        )
+
+
+class ApimartIdempotencyIndeterminateError(ApimartRejectedError):
+    """HTTP 409 ``idempotency_result_indeterminate``: APIMart cannot say what became of the first
+    request with this key. A job may exist and be billed; the provider never resubmits under
+    another key, so a person checks the APIMart console before clearing the task."""
+
+    def _describe(self) -> str:
+        return (
+            f"{super()._describe()}. The outcome of the first request under Idempotency-Key "
+            f"{self.idempotency_key!r} is unknown: a job may exist and be billed. Check the APIMart "
+            "console for it before clearing this task; a clear sends the same key again, never a new one."
+        )
+
+
 class ApimartNotFoundError(ApimartAPIError):
     """HTTP 404: for a task id, APIMart does not know it (wrong id, other account, or expired)."""
 
@@ -187,8 +241,18 @@ class ApimartRateLimitError(ApimartTransientAPIError):
     """HTTP 429: too many requests; ``retry_after`` is the wait the API asked for, if any."""
 
 
+class ApimartIdempotencyInProgressError(ApimartTransientAPIError):
+    """HTTP 409 ``idempotency_in_progress``: the first request with this key is still being
+    processed. The hook sends the same key and body again after Retry-After (else a backoff) for
+    up to two minutes; still in progress after that, an Airflow retry sends the same key again."""
+
+
 class ApimartServerError(ApimartTransientAPIError):
     """HTTP 408 or 5xx: APIMart could not answer now."""
+
+
+class ApimartIdempotencyUnavailableError(ApimartServerError):
+    """HTTP 503 ``idempotency_unavailable``: APIMart did not execute the request; safe to send again."""
 
 
 class ApimartConnectionError(ApimartError):
@@ -204,6 +268,12 @@ class ApimartConnectionError(ApimartError):
 
 class ApimartResponseError(ApimartError):
     """APIMart answered with success but a body this provider cannot read."""
+
+
+class ApimartSchemaUnavailableError(ApimartError):
+    """The model's schema could not be read before a submit with ``schema_check="strict"`` (the
+    schema endpoint failed or answered something unreadable); nothing was sent, and an Airflow
+    retry reads it again."""
 
 
 class ApimartTaskFailedError(ApimartError):
@@ -268,6 +338,26 @@ _ERROR_CLASS_BY_STATUS: dict[int, type[ApimartAPIError]] = {
     408: ApimartServerError,
     429: ApimartRateLimitError,
 }
+
+
+#: Error codes with a meaning of their own, whatever the HTTP status; APIMart puts the code in
+#: ``error.code`` and some integrations see it in ``error.message``, so both are read.
+_ERROR_CLASS_BY_CODE: dict[str, type[ApimartAPIError]] = {
+    "idempotency_in_progress": ApimartIdempotencyInProgressError,
+    "idempotency_key_reused": ApimartIdempotencyKeyReusedError,
+    "idempotency_result_indeterminate": ApimartIdempotencyIndeterminateError,
+    "idempotency_unavailable": ApimartIdempotencyUnavailableError,
+}
+
+
+def api_error_class(http_status: int, *labels: object) -> type[ApimartAPIError]:
+    """The exception class for an error answer: a known error code among ``labels`` (the body's
+    code, type and message), else the HTTP status."""
+    words = " ".join(str(label) for label in labels if label is not None).lower()
+    for code, error_class in _ERROR_CLASS_BY_CODE.items():
+        if code in words:
+            return error_class
+    return api_error_class_for_status(http_status)
 
 
 def api_error_class_for_status(http_status: int) -> type[ApimartAPIError]:

@@ -30,6 +30,7 @@ os.environ.update(
 import pytest  # noqa: E402
 
 from airflow_provider_apimart.hooks import _retry  # noqa: E402
+from airflow_provider_apimart.hooks._schema_cache import forget_schemas  # noqa: E402
 from airflow_provider_apimart.hooks.apimart import ApimartHook  # noqa: E402
 
 if TYPE_CHECKING:
@@ -51,6 +52,12 @@ def connection_env(**fields: object) -> str:
 def apimart_default_connection(monkeypatch: pytest.MonkeyPatch) -> None:
     """``apimart_default`` with the test key, pointed at a host that only respx answers."""
     monkeypatch.setenv("AIRFLOW_CONN_APIMART_DEFAULT", connection_env(password=SECRET_API_KEY, host=BASE_URL))
+
+
+@pytest.fixture(autouse=True)
+def fresh_model_schemas() -> None:
+    """Each test reads model schemas afresh: the process-wide cache would carry one test's server over."""
+    forget_schemas()
 
 
 class SleepRecorder:

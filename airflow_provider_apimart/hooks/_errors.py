@@ -10,7 +10,7 @@ import ssl
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 import httpx
 from pydantic import BaseModel, ValidationError
@@ -22,13 +22,18 @@ from airflow_provider_apimart.exceptions import (
     ApimartError,
     ApimartResponseError,
     ApimartTransientAPIError,
-    api_error_class_for_status,
+    api_error_class,
 )
 
 if TYPE_CHECKING:
     from airflow_provider_apimart.hooks._settings import ClientSettings
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
+
+#: The answer header with which APIMart marks a submit it answered from an earlier job's key.
+REPLAYED_HEADER = "Idempotency-Replayed"
+#: The header of the response version asked for (on a submit) and answered.
+RESPONSE_VERSION_HEADER = "X-APIMart-Response-Version"
 
 #: How much of an unreadable body goes into an error message.
 MAX_BODY_CHARS_IN_ERRORS = 300
@@ -42,9 +47,18 @@ class Call:
     method: str
     path: str
     secret: str
+    #: The submit's Idempotency-Key, named by the errors that concern it.
+    idempotency_key: str | None = None
 
     def redact(self, text: str) -> str:
         return text.replace(self.secret, REDACTED) if self.secret else text
+
+
+class Answer(NamedTuple):
+    """A successful answer: its JSON payload and its headers."""
+
+    payload: Any
+    headers: httpx.Headers
 
 
 def read_payload(response: httpx.Response, call: Call) -> Any:
@@ -59,8 +73,9 @@ def read_payload(response: httpx.Response, call: Call) -> Any:
             f"that is not JSON: {_shorten(call.redact(response.text))}"
         ) from None
     body_code = payload.get("code") if isinstance(payload, dict) else None
-    if body_code is not None and str(body_code) != "200":
+    if body_code is not None and not _is_success_code(body_code):
         # HTTP 200 carrying a failure code: an error all the same (docs/api-behaviour.md, "Errors").
+        # A 2xx code is success: an accepted submit may say 202.
         raise _api_error(
             payload, call, class_status=_status_like(body_code), http_status=response.status_code
         )
@@ -114,7 +129,9 @@ def _api_error(
         and str(payload.get("code")) not in {"None", str(http_status)}
     ):
         error_code = payload["code"]  # a failure code inside an HTTP 200 body
-    error_class = api_error_class_for_status(class_status) if class_status else ApimartAPIError
+    error_class = (
+        api_error_class(class_status, error_code, error_type, message) if class_status else ApimartAPIError
+    )
     extra: dict[str, Any] = {}
     if issubclass(error_class, ApimartTransientAPIError):
         extra["retry_after"] = retry_after
@@ -125,6 +142,7 @@ def _api_error(
         error_code=error_code,
         method=call.method,
         path=call.path,
+        idempotency_key=call.idempotency_key,
         **extra,
     )
 
@@ -147,6 +165,13 @@ def _describe_error_body(payload: Any) -> tuple[str | None, str | None, int | st
         str(error_type) if error_type is not None else None,
         error_code if isinstance(error_code, int | str) else None,
     )
+
+
+def _is_success_code(body_code: Any) -> bool:
+    try:
+        return 200 <= int(body_code) <= 299
+    except (TypeError, ValueError):
+        return False
 
 
 def _status_like(body_code: Any) -> int | None:
@@ -221,3 +246,21 @@ def _is_tls_failure(error: httpx.TransportError) -> bool:
             return True
         cause = cause.__cause__ or cause.__context__
     return "SSL" in str(error)
+
+
+def submit_answer(answer: Answer) -> Any:
+    """The submit payload with what only the headers say: ``replayed``, ``response_version``."""
+    if not isinstance(answer.payload, dict):
+        return answer.payload
+    replayed = answer.headers.get(REPLAYED_HEADER, "").strip().lower() == "true"
+    # The headers decide, never the body: set over whatever the body says.
+    return {
+        **answer.payload,
+        "replayed": replayed,
+        "response_version": answer.headers.get(RESPONSE_VERSION_HEADER),
+        "request_id": answer.payload.get("request_id") or answer.headers.get("X-Request-Id"),
+    }
+
+
+def data_of(payload: Any) -> Any:
+    return payload.get("data") if isinstance(payload, dict) else None

@@ -2,7 +2,9 @@
 
 Transient failures (network errors, 408, 429, 500, 502, 503, 504) are retried a bounded number of
 times with jittered exponential backoff; a 429 or 503 that says Retry-After waits exactly that.
-A submit without an Idempotency-Key is retried only where no job can have been created.
+A submit without an Idempotency-Key is retried only where no job can have been created. A 409
+``idempotency_in_progress`` (the first request with this key is still being processed) is sent
+again, same key and body, for up to ``IN_PROGRESS_PATIENCE`` seconds, whatever ``max_retries`` says.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from tenacity import (
 
 from airflow_provider_apimart.exceptions import (
     ApimartConnectionError,
+    ApimartIdempotencyInProgressError,
+    ApimartIdempotencyUnavailableError,
     ApimartRateLimitError,
     ApimartTransientAPIError,
 )
@@ -40,6 +44,9 @@ BACKOFF_JITTER = 1.0
 #: A Retry-After longer than this is not waited out inside one call: the error is raised with
 #: ``retry_after`` set, and Airflow's own retry (or the trigger's loop) takes over.
 MAX_RETRY_AFTER = 120.0
+#: How long a submit whose key is still being processed (409 ``idempotency_in_progress``) keeps
+#: asking, within the call: longer than APIMart's own client waits for a submit (45 s).
+IN_PROGRESS_PATIENCE = 120.0
 
 
 #: The pauses between tries, sync and async: seams that tests replace to keep time. Aliases, not
@@ -62,10 +69,16 @@ def is_transient(error: BaseException) -> bool:
 
 
 def created_nothing(error: BaseException) -> bool:
-    """Failures after which no job can exist: nothing was sent, or the API refused with 429."""
+    """Failures after which no job can exist: nothing was sent, the API refused with 429, or it
+    said it did not execute the request (503 ``idempotency_unavailable``)."""
     if isinstance(error, ApimartConnectionError):
         return not error.request_sent
-    return isinstance(error, ApimartRateLimitError)
+    return isinstance(error, ApimartRateLimitError | ApimartIdempotencyUnavailableError)
+
+
+def is_in_progress(error: BaseException | None) -> bool:
+    """The first request under this key is still being processed: ask again, same key and body."""
+    return isinstance(error, ApimartIdempotencyInProgressError)
 
 
 def retry_after_of(error: BaseException | None) -> float | None:
@@ -108,14 +121,27 @@ class RetryPolicy:
         out_of_attempts = stop_after_attempt(self.max_retries + 1)
 
         def stop(state: RetryCallState) -> bool:
-            retry_after = retry_after_of(state.outcome.exception() if state.outcome else None)
-            return out_of_attempts(state) or (retry_after is not None and retry_after > MAX_RETRY_AFTER)
+            error = state.outcome.exception() if state.outcome else None
+            retry_after = retry_after_of(error)
+            if retry_after is not None and retry_after > MAX_RETRY_AFTER:
+                return True
+            if is_in_progress(error):
+                return state.idle_for >= IN_PROGRESS_PATIENCE  # the waits so far, not the clock
+            return out_of_attempts(state)
 
         def log_retry(state: RetryCallState) -> None:
             if self.logger is None:
                 return
             error = state.outcome.exception() if state.outcome else None
             wait_seconds = state.next_action.sleep if state.next_action else 0.0
+            if is_in_progress(error):
+                self.logger.warning(
+                    "APIMart is still processing the first request under this Idempotency-Key; sending "
+                    "the same request again in %.1f s (asking for up to %.0f s).",
+                    wait_seconds,
+                    IN_PROGRESS_PATIENCE,
+                )
+                return
             self.logger.warning(
                 "%s; trying again in %.1f s (retry %d of %d).",
                 error,
@@ -142,7 +168,7 @@ class RetryPolicy:
         try:
             return attempt()
         except Exception as error:
-            if self.max_retries == 0:
+            if self.max_retries == 0 and not is_in_progress(error):
                 raise
             first_failure = error
         retrying = Retrying(sleep=_sync_sleep, **self._options(replay_safe))  # type: ignore[arg-type]
@@ -153,7 +179,7 @@ class RetryPolicy:
         try:
             return await attempt()
         except Exception as error:
-            if self.max_retries == 0:
+            if self.max_retries == 0 and not is_in_progress(error):
                 raise
             first_failure = error
         retrying = AsyncRetrying(sleep=_async_sleep, **self._options(replay_safe))  # type: ignore[arg-type]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from functools import cache
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import httpx
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
@@ -49,6 +49,8 @@ class ClientSettings:
     scheme_assumed: bool = False
     #: The connection's default ``min_balance`` for operators (extra ``min_balance``); None: no check.
     min_balance: float | None = None
+    #: The connection's default ``schema_check`` for operators (extra ``schema_check``).
+    schema_check: Literal["strict", "warn"] | None = None
 
     @property
     def httpx_timeout(self) -> httpx.Timeout:
@@ -84,6 +86,7 @@ def settings_from_connection(
         timeout=DEFAULT_TIMEOUT if extras.timeout is None else extras.timeout,
         max_retries=DEFAULT_MAX_RETRIES if extras.max_retries is None else extras.max_retries,
         min_balance=extras.min_balance,
+        schema_check=extras.schema_check,
     )
 
 
@@ -95,6 +98,7 @@ class ConnectionExtras(BaseModel):
     timeout: Annotated[float, BeforeValidator(reject_bool), Field(gt=0)] | None = None
     max_retries: Annotated[WholeNumber, Field(ge=0, le=MAX_RETRIES_LIMIT)] | None = None
     min_balance: Annotated[float, BeforeValidator(reject_bool), Field(ge=0)] | None = None
+    schema_check: Literal["strict", "warn"] | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -107,6 +111,7 @@ _EXTRA_RULES = {
     "timeout": "must be a positive number of seconds",
     "max_retries": f"must be a whole number from 0 to {MAX_RETRIES_LIMIT}",
     "min_balance": "must be a number, 0 or more, in the balance's own unit",
+    "schema_check": "must be 'strict' or 'warn'",
 }
 
 

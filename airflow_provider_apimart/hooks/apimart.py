@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import httpx
@@ -15,12 +15,23 @@ from airflow_provider_apimart.exceptions import (
     ApimartConfigurationError,
     ApimartConnectionError,
     ApimartError,
+    ApimartResponseError,
     ApimartSubmitOutcomeUnknownError,
     ApimartValidationError,
 )
 from airflow_provider_apimart.hooks import DEFAULT_CONN_ID
-from airflow_provider_apimart.hooks._errors import Call, parse_answer, read_payload, transport_failure
+from airflow_provider_apimart.hooks._errors import (
+    RESPONSE_VERSION_HEADER,
+    Answer,
+    Call,
+    data_of,
+    parse_answer,
+    read_payload,
+    submit_answer,
+    transport_failure,
+)
 from airflow_provider_apimart.hooks._retry import SINGLE_TRY, RetryPolicy
+from airflow_provider_apimart.hooks._schema_cache import DEFAULT_SCHEMA_MAX_AGE, cached_schema
 from airflow_provider_apimart.hooks._settings import (
     USER_AGENT,
     ClientSettings,
@@ -32,6 +43,7 @@ from airflow_provider_apimart.inputs.references import require_uploaded
 from airflow_provider_apimart.models.base import VideoGenerationRequest
 from airflow_provider_apimart.models.requests import build_request
 from airflow_provider_apimart.models.responses import Balance, SubmitResponse, TaskStatus, UploadedImage
+from airflow_provider_apimart.models.schemas import VIDEO_GENERATION, ModelInfo, ModelSchema
 from airflow_provider_apimart.version_compat import AirflowNotFoundException
 
 if TYPE_CHECKING:
@@ -41,19 +53,15 @@ SUBMIT_PATH = "/v1/videos/generations"
 TASK_PATH = "/v1/tasks/{remote_task_id}"
 BALANCE_PATH = "/v1/balance"
 UPLOAD_PATH = "/v1/uploads/images"
+MODELS_PATH = "/v1/models"
+MODEL_SCHEMA_PATH = "/v1/model-schema"
+
+#: The response version this provider speaks, sent on every submit (APIMart's own client does):
+#: it keeps the answer's shape stable (``data`` an object with ``id``).
+RESPONSE_VERSION = "2026-07-27"
 
 #: What APIMart's own client accepts as an Idempotency-Key: 1-191 visible ASCII characters.
 IDEMPOTENCY_KEY_PATTERN = re.compile(r"[\x21-\x7e]{1,191}")
-
-#: The answer header with which APIMart marks a submit it answered from an earlier job's key.
-REPLAYED_HEADER = "Idempotency-Replayed"
-
-
-class Answer(NamedTuple):
-    """A successful answer: its JSON payload and its headers."""
-
-    payload: Any
-    headers: httpx.Headers
 
 
 class ApimartHook(BaseHook):
@@ -208,17 +216,20 @@ class ApimartHook(BaseHook):
         json: Mapping[str, Any] | None = None,
         files: Mapping[str, tuple[str, bytes, str]] | None = None,
         headers: Mapping[str, str] | None = None,
+        params: Mapping[str, str] | None = None,
         replay_safe: bool = True,
         retry: bool = True,
     ) -> Answer:
         """One call, retried as policy allows; ``files`` (name -> (filename, content, type)) is multipart."""
         client = self.get_conn()
         settings = self.get_settings()
-        call = Call(method, path, settings.api_key)
+        call = Call(method, path, settings.api_key, (headers or {}).get("Idempotency-Key"))
 
         def attempt() -> Answer:
             try:
-                response = client.request(method, path, json=json, files=files, headers=headers)
+                response = client.request(
+                    method, path, json=json, files=files, headers=headers, params=params
+                )
             except httpx.TransportError as error:
                 raise transport_failure(error, call, settings) from error
             return Answer(read_payload(response, call), response.headers)
@@ -250,23 +261,24 @@ class ApimartHook(BaseHook):
         """Submit one generation job (billable) and return the answer with its ``task_id``.
 
         A plain mapping is validated with its model's rules first, so an invalid body raises
-        :class:`~airflow_provider_apimart.exceptions.ApimartValidationError` without any HTTP call. With
-        ``idempotency_key`` (sent as the ``Idempotency-Key`` header) a lost answer is retried safely; without
-        one, the POST is retried only where no job can have been created, and an answer lost after sending
-        raises :class:`~airflow_provider_apimart.exceptions.ApimartSubmitOutcomeUnknownError` rather than risk
+        :class:`~airflow_provider_apimart.exceptions.ApimartValidationError` without any HTTP call. The POST
+        asks for response version 2026-07-27 (``X-APIMart-Response-Version``). With ``idempotency_key`` (the
+        ``Idempotency-Key`` header) a lost answer is retried safely, with the same key and body, and a 409
+        ``idempotency_in_progress`` is asked again until the first request is done; without one, the POST is
+        retried only where no job can have been created, and an answer lost after sending raises
+        :class:`~airflow_provider_apimart.exceptions.ApimartSubmitOutcomeUnknownError` rather than risk
         paying twice. Stored image files must be uploaded first (:mod:`airflow_provider_apimart.inputs`); a
         path is never sent.
 
-        ``replayed`` on the answer is True when APIMart says (``Idempotency-Replayed: true``)
-        that it answered from an earlier job made under the same key: no new job, no new charge.
-        It logs nothing: the operator that calls it writes the task log's line for the paid job, with
-        what only it knows (the Airflow task, the key's record); a direct caller logs the answer's
-        ``task_id`` itself.
+        ``replayed`` on the answer is True when APIMart says (``Idempotency-Replayed: true``) that it
+        answered from an earlier job made under the same key: no new job, no new charge. It logs nothing:
+        the operator that calls it writes the task log's line for the paid job; a direct caller logs the
+        answer's ``task_id`` itself.
         """
         validated = request if isinstance(request, VideoGenerationRequest) else build_request(request)
         body = validated.to_body()
         require_uploaded(validated.model, body)
-        headers = {}
+        headers = {RESPONSE_VERSION_HEADER: RESPONSE_VERSION}
         if idempotency_key is not None:
             if not IDEMPOTENCY_KEY_PATTERN.fullmatch(idempotency_key):
                 raise ApimartValidationError(
@@ -275,7 +287,9 @@ class ApimartHook(BaseHook):
                 )
             headers["Idempotency-Key"] = idempotency_key
         try:
-            answer = self._request("POST", SUBMIT_PATH, json=body, headers=headers, replay_safe=bool(headers))
+            answer = self._request(
+                "POST", SUBMIT_PATH, json=body, headers=headers, replay_safe=idempotency_key is not None
+            )
         except (ApimartConnectionError, ApimartAPIError) as error:
             if idempotency_key is None and _outcome_unknown(error):
                 raise ApimartSubmitOutcomeUnknownError(
@@ -284,12 +298,32 @@ class ApimartHook(BaseHook):
                     "running again. Pass an idempotency_key to make such retries safe."
                 ) from error
             raise
-        replayed = answer.headers.get(REPLAYED_HEADER, "").strip().lower() == "true"
-        # The header decides "replayed", never the body: set over whatever the body says.
-        payload = (
-            {**answer.payload, "replayed": replayed} if isinstance(answer.payload, dict) else answer.payload
-        )
-        return parse_answer(SubmitResponse, payload, what="submit answer")
+        return parse_answer(SubmitResponse, submit_answer(answer), what="submit answer")
+
+    def list_models(self) -> list[ModelInfo]:
+        """The models APIMart offers now (``GET /v1/models``), by ``id``: the names ``model=`` takes."""
+        payload = self._request("GET", MODELS_PATH).payload
+        entries = data_of(payload)
+        if not isinstance(entries, list):
+            raise ApimartResponseError("APIMart's model list has no 'data' list.")
+        return [parse_answer(ModelInfo, entry, what="model list entry") for entry in entries]
+
+    def get_model_schema(
+        self, model: str, operation: str = VIDEO_GENERATION, *, max_age: float = DEFAULT_SCHEMA_MAX_AGE
+    ) -> ModelSchema:
+        """The JSON Schema of a body for ``model`` (``GET /v1/model-schema``), reused for ``max_age``
+        seconds within this process. A model APIMart has no schema for raises ``ApimartNotFoundError``."""
+
+        def read() -> ModelSchema:
+            payload = self._request(
+                "GET", MODEL_SCHEMA_PATH, params={"model": model, "operation": operation}
+            ).payload
+            data = data_of(payload)
+            # APIMart's own client reads the object bare; an enveloped one is read as well.
+            shaped = data if isinstance(data, dict) and "input_schema" in data else payload
+            return parse_answer(ModelSchema, shaped, what="model schema")
+
+        return cached_schema((self.get_settings().base_url, model, operation), max_age, read)
 
     def upload_image(self, content: bytes, *, filename: str, content_type: str) -> UploadedImage:
         """Upload one image (JPEG, PNG, WebP or GIF, at most 20 MB) and return its URL, valid 72 hours.
@@ -307,17 +341,17 @@ class ApimartHook(BaseHook):
         ``retry=False`` makes one attempt: a poller that keeps its own count of failed polls.
         """
         answer = self._request("GET", _task_path(remote_task_id), retry=retry)
-        return parse_answer(TaskStatus, _data_of(answer.payload), what="task status")
+        return parse_answer(TaskStatus, data_of(answer.payload), what="task status")
 
     async def aget_task(self, remote_task_id: str, *, retry: bool = True) -> TaskStatus:
         """Async :meth:`get_task`, for triggers."""
         answer = await self._arequest("GET", _task_path(remote_task_id), retry=retry)
-        return parse_answer(TaskStatus, _data_of(answer.payload), what="task status")
+        return parse_answer(TaskStatus, data_of(answer.payload), what="task status")
 
     def get_balance(self) -> Balance:
         """The API key's balance (not billable). A ``success: false`` answer raises."""
         payload = self._request("GET", BALANCE_PATH).payload
-        data = _data_of(payload)
+        data = data_of(payload)
         balance = parse_answer(Balance, data if isinstance(data, dict) else payload, what="balance answer")
         if balance.success is False:
             # The documented failures with HTTP 200 are "token not found" and a missing header:
@@ -360,7 +394,3 @@ def _outcome_unknown(error: ApimartConnectionError | ApimartAPIError) -> bool:
     if isinstance(error, ApimartConnectionError):
         return error.request_sent
     return error.http_status >= 500 or error.http_status == 408
-
-
-def _data_of(payload: Any) -> Any:
-    return payload.get("data") if isinstance(payload, dict) else None

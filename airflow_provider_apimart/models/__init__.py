@@ -33,12 +33,13 @@ if TYPE_CHECKING:
         UploadedImage,
         VideoOutput,
     )
+    from airflow_provider_apimart.models.schemas import VIDEO_GENERATION, ModelInfo, ModelSchema
     from airflow_provider_apimart.models.wan26 import WAN26_I2V_FLASH, Wan26I2VFlashRequest
     from airflow_provider_apimart.models.wan27 import WAN27, ImageWithRole, Wan27Request
 
 #: Where ``__getattr__`` looks for a public name, in this order: the request models, which a DAG
 #: parse needs, before the answer models, which only a running task does.
-_SUBMODULES = ("base", "generic", "kling", "omni", "wan26", "wan27", "requests", "responses")
+_SUBMODULES = ("base", "generic", "kling", "omni", "wan26", "wan27", "requests", "responses", "schemas")
 
 __all__ = [
     "KLING_V26",
@@ -46,6 +47,7 @@ __all__ = [
     "REQUEST_MODELS",
     "TERMINAL_STATES",
     "UPLOAD_IMAGE_LIMITS",
+    "VIDEO_GENERATION",
     "WAN26_I2V_FLASH",
     "WAN27",
     "Balance",
@@ -54,6 +56,8 @@ __all__ = [
     "ImageLimits",
     "ImageWithRole",
     "KlingV26Request",
+    "ModelInfo",
+    "ModelSchema",
     "OmniFlashExtRequest",
     "SubmitResponse",
     "TaskError",

@@ -40,7 +40,11 @@ class TaskState(str, Enum):
 TERMINAL_STATES = frozenset({TaskState.COMPLETED, TaskState.FAILED, TaskState.CANCELLED})
 
 # Spellings seen in the docs and in APIMart's own client code, mapped to one state.
-_STATE_ALIASES = {"canceled": TaskState.CANCELLED, "in_progress": TaskState.PROCESSING}
+_STATE_ALIASES = {
+    "canceled": TaskState.CANCELLED,
+    "in_progress": TaskState.PROCESSING,
+    "queued": TaskState.PENDING,  # the 2026-07-27 submit answer
+}
 
 
 def parse_state(raw_status: str) -> TaskState:
@@ -72,12 +76,17 @@ class SubmittedTaskEntry(_Lenient):
 
 
 class SubmittedTaskObject(_Lenient):
-    """Shape B (Veo3 page, newer response version): ``data`` is one object with ``id``."""
+    """Shape B (Veo3 page) and the 2026-07-27 response version: ``data`` is one object with ``id``.
+
+    In the versioned answer ``object`` is ``generation.task`` (poll it) or ``generation.result``
+    (a synchronous result, already terminal, in the shape of a task status).
+    """
 
     id: str | None = None
     task_id: str | None = None
     status: str | None = None
     model: str | None = None
+    object: str | None = None
 
     @model_validator(mode="after")
     def _has_an_id(self) -> SubmittedTaskObject:
@@ -86,14 +95,23 @@ class SubmittedTaskObject(_Lenient):
         return self
 
 
+#: ``data.object`` of a 2026-07-27 answer that is the result itself, not a task to poll.
+SYNCHRONOUS_RESULT = "generation.result"
+
+
 class SubmitResponse(_Lenient):
-    """The answer to a submit, in either documented shape; ``task_id`` reads both."""
+    """The answer to a submit, in any shape APIMart sends; ``task_id`` reads them all.
+
+    ``replayed`` and ``response_version`` come from the answer's headers (set by the hook, never
+    read from the body): ``Idempotency-Replayed: true`` means APIMart answered with the job an
+    earlier submit under the same key made, so nothing new was paid.
+    """
 
     code: int | str | None = None
     data: Annotated[list[SubmittedTaskEntry], Field(min_length=1)] | SubmittedTaskObject
-    #: Set by the hook from the ``Idempotency-Replayed`` answer header, never from the body:
-    #: True means APIMart answered with the job an earlier submit under the same key made.
+    request_id: str | None = None
     replayed: bool = False
+    response_version: str | None = None
 
     @property
     def task_id(self) -> str:
@@ -104,6 +122,14 @@ class SubmitResponse(_Lenient):
     @property
     def status(self) -> str | None:
         return self.data[0].status if isinstance(self.data, list) else self.data.status
+
+    @property
+    def synchronous_result(self) -> TaskStatus | None:
+        """The result of a ``generation.result`` answer, as a task status; None for a task to poll."""
+        if isinstance(self.data, list) or self.data.object != SYNCHRONOUS_RESULT:
+            return None
+        fields = self.data.model_dump()
+        return TaskStatus.model_validate({**fields, "id": self.task_id, "status": self.status or "completed"})
 
 
 # ---------------------------------------------------------------- status: GET /v1/tasks/{task_id}

@@ -12,6 +12,10 @@ from airflow_provider_apimart.exceptions import (
     ApimartConfigurationError,
     ApimartConnectionError,
     ApimartDownloadError,
+    ApimartIdempotencyIndeterminateError,
+    ApimartIdempotencyInProgressError,
+    ApimartIdempotencyKeyReusedError,
+    ApimartIdempotencyUnavailableError,
     ApimartInsufficientBalanceError,
     ApimartNotFoundError,
     ApimartPaymentRequiredError,
@@ -19,6 +23,7 @@ from airflow_provider_apimart.exceptions import (
     ApimartRateLimitError,
     ApimartRejectedError,
     ApimartResponseError,
+    ApimartSchemaUnavailableError,
     ApimartServerError,
     ApimartSubmitOutcomeUnknownError,
     ApimartTaskCancelledError,
@@ -44,6 +49,8 @@ PERMANENT = [
     ApimartTaskCancelledError,
     ApimartInsufficientBalanceError,
     ApimartVideoExpiredError,
+    ApimartIdempotencyKeyReusedError,
+    ApimartIdempotencyIndeterminateError,
 ]
 RETRYABLE = [
     ApimartNotFoundError,
@@ -55,6 +62,9 @@ RETRYABLE = [
     ApimartTaskTimeoutError,
     ApimartTaskWaitError,
     ApimartDownloadError,
+    ApimartIdempotencyInProgressError,
+    ApimartIdempotencyUnavailableError,
+    ApimartSchemaUnavailableError,
 ]
 
 
