@@ -111,6 +111,14 @@ def get_provider_info() -> dict[str, Any]:
                         "Empty: no check. An operator's min_balance argument wins.",
                         "schema": {"type": ["number", "null"], "minimum": 0},
                     },
+                    "schema_check": {
+                        "label": "When a model's schema cannot be read",
+                        "description": "Every request is checked against APIMart's schema of its model "
+                        "before a paid submit. strict: send nothing when the schema cannot be read; "
+                        "warn: send it unchecked, with a warning. Empty: strict for models without "
+                        "typed operators, warn for the four typed ones. An operator's schema_check wins.",
+                        "schema": {"type": ["string", "null"], "enum": ["strict", "warn", None]},
+                    },
                 },
             }
         ],

@@ -164,6 +164,7 @@ class ApimartVideoDecoratedOperator(DecoratedOperator, ApimartVideoGenerationOpe
         self,
         context: Context,
         event: dict[str, Any] | None = None,
+        apimart_submission: dict[str, Any] | None = None,
         apimart_request_body: dict[str, Any] | None = None,
     ) -> list[str]:
         """Resume with the deferred request; the function is not called again."""
@@ -174,7 +175,7 @@ class ApimartVideoDecoratedOperator(DecoratedOperator, ApimartVideoGenerationOpe
             self.body = body
         else:
             self._request_known = False
-        return super().execute_complete(context, event)
+        return super().execute_complete(context, event, apimart_submission)
 
     def provenance(self, context: Context) -> dict[str, Any]:
         """The operator's record, or, for a resumed task that lost its request, one without it."""

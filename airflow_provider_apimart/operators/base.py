@@ -8,17 +8,23 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.sdk import BaseOperator
 
-from airflow_provider_apimart.exceptions import ApimartError, ApimartNotFoundError, ApimartValidationError
+from airflow_provider_apimart.exceptions import (
+    ApimartError,
+    ApimartIdempotencyIndeterminateError,
+    ApimartIdempotencyKeyReusedError,
+    ApimartNotFoundError,
+    ApimartValidationError,
+)
 from airflow_provider_apimart.hooks import DEFAULT_CONN_ID
 from airflow_provider_apimart.links.video import ApimartVideoLink
 from airflow_provider_apimart.models.generic import GenericVideoRequest
 from airflow_provider_apimart.models.requests import build_request
+from airflow_provider_apimart.operators.schema_check import check_mode
 from airflow_provider_apimart.operators.submission import (
     SubmitRecord,
     fingerprint,
     idempotency_key,
     load_record,
-    made_before,
     save_record,
     state_store,
 )
@@ -33,7 +39,10 @@ if TYPE_CHECKING:
     from airflow_provider_apimart.inputs import CheckedImage
     from airflow_provider_apimart.models.base import VideoGenerationRequest
     from airflow_provider_apimart.models.responses import TaskStatus
+    from airflow_provider_apimart.models.schemas import ModelSchema
 
+#: The ``next_kwargs`` entry that carries the submit's record through a deferral.
+RESUME_SUBMISSION_KWARG = "apimart_submission"
 #: Templated arguments of every operator that are not part of the API request.
 OPERATOR_TEMPLATE_FIELDS = frozenset({"output_path"})
 #: The longest wait for one render unless ``timeout`` says otherwise (renders take minutes).
@@ -73,6 +82,10 @@ class ApimartBaseVideoOperator(ApimartWaitMixin, BaseOperator):
     :param min_balance: refuse to submit (permanently, before any POST) when the key's balance is
         below this; default from the connection's ``min_balance`` extra; unset: no check. A
         reattach to an earlier try's job does not check: it pays nothing.
+    :param schema_check: what happens when APIMart's schema of the model cannot be read before the
+        submit: ``"strict"`` sends nothing, ``"warn"`` sends the request unchecked. Default from the
+        connection's ``schema_check`` extra, else ``strict`` for models without typed rules and
+        ``warn`` for the four typed ones. A body that breaks the schema is refused in either mode.
     """
 
     #: The request model of this operator's APIMart model (the generic operator picks by name).
@@ -98,9 +111,11 @@ class ApimartBaseVideoOperator(ApimartWaitMixin, BaseOperator):
         force_new_generation: bool = False,
         output_path: str | None = None,
         min_balance: float | None = None,
+        schema_check: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.schema_check = check_mode(schema_check, where=f"Task {self.task_id!r}")
         self.configure_wait(
             apimart_conn_id=apimart_conn_id,
             deferrable=deferrable,
@@ -113,6 +128,10 @@ class ApimartBaseVideoOperator(ApimartWaitMixin, BaseOperator):
         self.timeout_seconds = timeout.total_seconds() if isinstance(timeout, timedelta) else float(timeout)
         self.force_new_generation = force_new_generation
         self.min_balance = min_balance
+        #: What the submit (or the earlier try's, on a reattach) said; for the XCom and the records.
+        self._submission: SubmitRecord | None = None
+        #: This try uploaded image files and sends their new URLs.
+        self._uploaded_images = False
 
     # ------------------------------------------------------------------ the request
 
@@ -141,7 +160,29 @@ class ApimartBaseVideoOperator(ApimartWaitMixin, BaseOperator):
         return self.request_model.MODEL_NAME
 
     def provenance(self, context: Context) -> dict[str, Any]:
-        return {**super().provenance(context), "request": self.build_request().to_body()}
+        return {
+            **super().provenance(context),
+            "request": self.build_request().to_body(),
+            "submission": self.submission_summary(),
+        }
+
+    def submission_summary(self) -> dict[str, Any]:
+        return self._submission.receipt() if self._submission is not None else {}
+
+    def resume_kwargs(self) -> dict[str, Any]:
+        """The submit's record rides through the deferral: the resumed process has no other copy
+        before Airflow 3.3 (and ``dag.test()`` may drop it; then the state store has it)."""
+        return {RESUME_SUBMISSION_KWARG: self._submission.to_json()} if self._submission else {}
+
+    def execute_complete(
+        self,
+        context: Context,
+        event: dict[str, Any] | None = None,
+        apimart_submission: dict[str, Any] | None = None,
+    ) -> list[str]:
+        """Resume after the trigger fired, knowing what the submit said."""
+        self._submission = SubmitRecord.from_json(apimart_submission) or _stored_record(context)
+        return super().execute_complete(context, event)
 
     # ------------------------------------------------------------------ execute
 
@@ -178,6 +219,7 @@ class ApimartBaseVideoOperator(ApimartWaitMixin, BaseOperator):
         """
         from airflow_provider_apimart.inputs import fingerprint_body, upload_images, with_uploaded_urls
         from airflow_provider_apimart.operators.balance import check_balance
+        from airflow_provider_apimart.operators.schema_check import check_body
 
         # Files count by their content, not by their upload URL: every try sends the same key.
         request_fingerprint = fingerprint(fingerprint_body(request.to_body(), images))
@@ -185,15 +227,36 @@ class ApimartBaseVideoOperator(ApimartWaitMixin, BaseOperator):
         if record is not None:
             status = self._reattach(hook, record.remote_task_id)
             if status is not None:
+                self._submission = record
                 return record.remote_task_id, status
         superseded = record.remote_task_id if record is not None else None
         min_balance = self.min_balance if self.min_balance is not None else hook.get_settings().min_balance
         if min_balance is not None:
             check_balance(hook, min_balance, task_id=self.task_id, log=self.log)
+        schema = self._read_schema(hook, request)  # before the uploads: a strict refusal costs none
         if images:
             urls = upload_images(hook, images, state_store(context), self.log)
             request = build_request(with_uploaded_urls(request.to_body(), urls))
-        return self._submit(context, hook, request, request_fingerprint, superseded)
+            self._uploaded_images = True
+        schema_sha256 = (
+            check_body(schema, request.to_body(), task_id=self.task_id, log=self.log) if schema else None
+        )
+        return self._submit(context, hook, request, request_fingerprint, superseded, schema_sha256)
+
+    def _read_schema(self, hook: ApimartHook, request: VideoGenerationRequest) -> ModelSchema | None:
+        from airflow_provider_apimart.hooks._schema_cache import DEFAULT_SCHEMA_MAX_AGE
+        from airflow_provider_apimart.operators.schema_check import default_mode, read_model_schema
+
+        has_typed_rules = not isinstance(request, GenericVideoRequest)
+        mode = (
+            self.schema_check
+            or hook.get_settings().schema_check
+            or default_mode(has_typed_rules=has_typed_rules)
+        )
+        max_age = conf.getfloat("apimart", "model_schema_max_age", fallback=DEFAULT_SCHEMA_MAX_AGE)
+        return read_model_schema(
+            hook, request.model, mode=mode, task_id=self.task_id, max_age=max_age, log=self.log
+        )
 
     def _reattach(self, hook: ApimartHook, remote_task_id: str) -> TaskStatus | None:
         """The earlier try's task if it can still give videos; None means submit afresh."""
@@ -223,21 +286,39 @@ class ApimartBaseVideoOperator(ApimartWaitMixin, BaseOperator):
         request: VideoGenerationRequest,
         request_fingerprint: str,
         superseded: str | None,
+        schema_sha256: str | None,
         *,
         may_replace_replay: bool = True,
     ) -> tuple[str, TaskStatus | None]:
         """POST the job under this logical task's key, and read its status once.
 
-        Only a job the API *replayed* (an earlier submit's, by its answer header or its creation
-        time) that is already over without a video is replaced, once, under a key of its own. A
+        Only a job the API says it *replayed* (``Idempotency-Replayed: true``, never a guess from
+        clocks) that is already over without a video is replaced, once, under a key of its own. A
         new job that failed at once is this try's outcome, never a reason to pay again.
         """
         key = idempotency_key(
             context, request_fingerprint, superseded, force_new_generation=self.force_new_generation
         )
         submitted_at = time.time()
-        submitted = hook.submit_video(request, idempotency_key=key)
-        save_record(context, SubmitRecord(submitted.task_id, request_fingerprint, key, submitted_at))
+        try:
+            submitted = hook.submit_video(request, idempotency_key=key)
+        except ApimartIdempotencyKeyReusedError as error:
+            raise error.explained(
+                _why_the_body_changed(self.task_id, uploaded=self._uploaded_images)
+            ) from None
+        except ApimartIdempotencyIndeterminateError as error:
+            raise error.explained(f"(task {self.task_id!r})") from None
+        self._submission = SubmitRecord(
+            submitted.task_id,
+            request_fingerprint,
+            key,
+            submitted_at,
+            request_id=submitted.request_id,
+            replayed=submitted.replayed,
+            response_version=submitted.response_version,
+            schema_sha256=schema_sha256,
+        )
+        save_record(context, self._submission)
         if submitted.replayed:
             self.log.info(
                 "APIMart returned the %s job this task already submitted: remote task %s, no new charge.",
@@ -251,13 +332,14 @@ class ApimartBaseVideoOperator(ApimartWaitMixin, BaseOperator):
                 submitted.task_id,
                 submitted.status or "unknown",
             )
-        try:
-            status = hook.get_task(submitted.task_id)
-        except ApimartError as error:
-            self.log.warning("Could not read APIMart task %s yet (%s).", submitted.task_id, error)
-            return submitted.task_id, None
-        replayed = submitted.replayed or made_before(status.created, submitted_at)
-        if not (replayed and may_replace_replay and status.state.ended_without_video):
+        status = submitted.synchronous_result
+        if status is None:
+            try:
+                status = hook.get_task(submitted.task_id)
+            except ApimartError as error:
+                self.log.warning("Could not read APIMart task %s yet (%s).", submitted.task_id, error)
+                return submitted.task_id, None
+        if not (submitted.replayed and may_replace_replay and status.state.ended_without_video):
             return submitted.task_id, status
         self.log.warning(
             "APIMart returned this task's earlier job %s, which %s without a video: submitting a new "
@@ -266,8 +348,34 @@ class ApimartBaseVideoOperator(ApimartWaitMixin, BaseOperator):
             status.status,
         )
         return self._submit(
-            context, hook, request, request_fingerprint, submitted.task_id, may_replace_replay=False
+            context,
+            hook,
+            request,
+            request_fingerprint,
+            submitted.task_id,
+            schema_sha256,
+            may_replace_replay=False,
         )
+
+
+def _why_the_body_changed(task_id: str, *, uploaded: bool) -> str:
+    """What can make one logical task send another body under its key: the user's next step."""
+    if uploaded:
+        cause = "its images were uploaded again under new URLs (on Airflow before 3.3 each try uploads anew)"
+    else:
+        cause = "a templated value or the TaskFlow function gave another value than on the first try"
+    return (
+        f"Task {task_id!r}: this try's body differs from the first one sent under its key; likely "
+        f"{cause}. Check the APIMart console for the first job before clearing; "
+        "force_new_generation=True pays for a new one."
+    )
+
+
+def _stored_record(context: Context) -> SubmitRecord | None:
+    from airflow_provider_apimart.operators.submission import STATE_KEY
+
+    store = state_store(context)
+    return SubmitRecord.from_json(store.get(STATE_KEY)) if store is not None else None
 
 
 def _is_literal(value: Any) -> bool:

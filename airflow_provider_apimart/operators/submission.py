@@ -21,11 +21,9 @@ if TYPE_CHECKING:
 #: The task_state_store key (Airflow 3.3+) that remembers the remote task across tries.
 STATE_KEY = "apimart_remote_task"
 #: The shape of :class:`SubmitRecord` this release writes. Version 0 (provider 0.1) had only
-#: ``remote_task_id`` and ``request_fingerprint``, which every later version keeps.
-RECORD_VERSION = 1
-#: A job made this long before our POST cannot be the one our POST made (a margin for clock skew
-#: between APIMart and the worker): the API answered from an earlier submit under the same key.
-REPLAY_AGE_SECONDS = 120.0
+#: ``remote_task_id`` and ``request_fingerprint``, which every later version keeps; version 2 adds
+#: what the answer said (``request_id``, ``replayed``, ``response_version``) and the schema checked.
+RECORD_VERSION = 2
 
 
 class StateStore(Protocol):
@@ -45,9 +43,25 @@ class SubmitRecord:
     idempotency_key: str | None = None
     submitted_at: float | None = None
     version: int = RECORD_VERSION
+    request_id: str | None = None
+    #: APIMart answered from an earlier job under the same key (``Idempotency-Replayed: true``).
+    replayed: bool = False
+    response_version: str | None = None
+    #: The sha256 of APIMart's schema the body was checked against; None: no schema was checked.
+    schema_sha256: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
+
+    def receipt(self) -> dict[str, Any]:
+        """What the ``apimart_task`` XCom and the provenance record say of the submit."""
+        return {
+            "idempotency_key": self.idempotency_key,
+            "request_id": self.request_id,
+            "replayed": self.replayed,
+            "response_version": self.response_version,
+            "schema_sha256": self.schema_sha256,
+        }
 
     @classmethod
     def from_json(cls, value: object) -> SubmitRecord | None:
@@ -64,7 +78,15 @@ class SubmitRecord:
             idempotency_key=key if isinstance(key, str) else None,
             submitted_at=float(submitted_at) if isinstance(submitted_at, int | float) else None,
             version=int(value.get("version") or 0),
+            request_id=_text_or_none(value.get("request_id")),
+            replayed=value.get("replayed") is True,
+            response_version=_text_or_none(value.get("response_version")),
+            schema_sha256=_text_or_none(value.get("schema_sha256")),
         )
+
+
+def _text_or_none(value: object) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def state_store(context: Context) -> StateStore | None:
@@ -104,8 +126,3 @@ def idempotency_key(
     if force_new_generation:
         parts.append(f"try-{ti.try_number}")
     return "airflow-" + hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:48]
-
-
-def made_before(created: float | None, submitted_at: float) -> bool:
-    """Whether a task's creation time shows it predates our submit: then it was replayed."""
-    return created is not None and created < submitted_at - REPLAY_AGE_SECONDS

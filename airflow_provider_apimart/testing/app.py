@@ -18,17 +18,19 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from airflow_provider_apimart.exceptions import ApimartValidationError
-from airflow_provider_apimart.models.requests import build_request
-from airflow_provider_apimart.testing.config import OUTCOME_MARKER, Fault, Outcome, SimulatorConfig
+from airflow_provider_apimart.testing.catalogue import docs_answer, model_list, model_schemas, schema_answer
+from airflow_provider_apimart.testing.config import Fault, SimulatorConfig
 from airflow_provider_apimart.testing.control import RequestObserver, control_routes
+from airflow_provider_apimart.testing.errors import api_error
 from airflow_provider_apimart.testing.media import DroppedConnection, media_endpoint
 from airflow_provider_apimart.testing.records import RecordedRequest
+from airflow_provider_apimart.testing.submit import submit
 
 if TYPE_CHECKING:
     from airflow_provider_apimart.testing.state import SimulatorState
@@ -54,12 +56,6 @@ class FaultPicker:
         if config.faults and self._rng.random() < config.fault_rate:
             return self._rng.choice(config.faults)
         return None
-
-
-def api_error(status: int, error_type: str, message: str, **headers: str) -> JSONResponse:
-    """The OpenAI-style error body: ``{"error": {"message", "type", "code"}}``."""
-    body = {"error": {"message": message, "type": error_type, "code": error_type}}
-    return JSONResponse(body, status_code=status, headers=headers or None)
 
 
 def build_app(state: SimulatorState, request_log: Callable[[str], None] | None = None) -> Starlette:
@@ -111,34 +107,27 @@ def build_app(state: SimulatorState, request_log: Callable[[str], None] | None =
 
         return gated
 
-    async def submit(request: Request) -> Response:
-        try:
-            body = json.loads(await request.body())
-        except ValueError:
-            return api_error(400, "invalid_request_error", "The request body is not valid JSON")
-        if not isinstance(body, dict):
-            return api_error(400, "invalid_request_error", "The request body must be a JSON object")
-        try:
-            validated = build_request(body)
-        except ApimartValidationError as error:
-            details = "; ".join(f"{parameter}: {explanation}" for parameter, explanation in error.problems)
-            return api_error(400, _error_type(error), f"Invalid {error.model} request. {details}")
-        key = request.headers.get("idempotency-key")
-        if key is not None:
-            try:
-                replayed = state.replayed_task(key, body)
-            except ValueError:
-                return api_error(
-                    409, "idempotency_conflict", "This Idempotency-Key was used with another body"
-                )
-            if replayed is not None:
-                return _submitted(state, replayed.id, validated.model, replayed=True)
-        task = state.create_paid_task(validated.model, body, _outcome_for(body, state), key)
-        if task is None:
-            return api_error(402, "payment_required", "Insufficient balance")
-        if state.config.submit_hold_seconds > 0:  # the job exists and is billed; the answer waits
-            await asyncio.sleep(state.config.submit_hold_seconds)
-        return _submitted(state, task.id, validated.model, replayed=False)
+    async def submit_generation(request: Request) -> Response:
+        return await submit(request, state)
+
+    async def list_models(request: Request) -> Response:
+        return JSONResponse(model_list(state.config.extra_models))
+
+    async def model_schema(request: Request) -> Response:
+        found = _catalogued(request, state)
+        if isinstance(found, Response):
+            return found
+        if state.config.schema_endpoint_status is not None:
+            status = state.config.schema_endpoint_status
+            return api_error(status, "server_error", f"Simulated HTTP {status} from the schema endpoint")
+        operation = request.query_params.get("operation", "video_generation")
+        if operation != "video_generation":
+            return api_error(404, "not_found", f"{found[0]} offers no {operation!r} operation")
+        return JSONResponse(schema_answer(*found))
+
+    async def model_docs(request: Request) -> Response:
+        found = _catalogued(request, state)
+        return found if isinstance(found, Response) else JSONResponse(docs_answer(*found))
 
     async def task_status(request: Request) -> Response:
         task_id = request.path_params["task_id"]
@@ -186,7 +175,10 @@ def build_app(state: SimulatorState, request_log: Callable[[str], None] | None =
         return Response(content, media_type=record.content_type)
 
     routes = [
-        Route("/v1/videos/generations", gate(submit), methods=["POST"]),
+        Route("/v1/videos/generations", gate(submit_generation), methods=["POST"]),
+        Route("/v1/models", gate(list_models), methods=["GET"]),
+        Route("/v1/model-schema", gate(model_schema), methods=["GET"]),
+        Route("/v1/model-docs", gate(model_docs), methods=["GET"]),
         Route("/v1/tasks/{task_id}", gate(task_status), methods=["GET"]),
         Route("/v1/balance", gate(balance), methods=["GET"]),
         Route("/balance", gate(balance), methods=["GET"]),
@@ -196,7 +188,11 @@ def build_app(state: SimulatorState, request_log: Callable[[str], None] | None =
         *control_routes(state),
     ]
     observer = Middleware(RequestObserver, state=state, routes=routes, log=request_log)
-    return Starlette(routes=routes, middleware=[observer])
+    return Starlette(
+        routes=routes,
+        middleware=[observer],
+        exception_handlers={HTTPException: _unknown_route},  # type: ignore[dict-item]
+    )
 
 
 def image_type(content: bytes) -> str | None:
@@ -212,42 +208,26 @@ def image_type(content: bytes) -> str | None:
     return None
 
 
-def _submitted(state: SimulatorState, task_id: str, model: str, *, replayed: bool) -> JSONResponse:
-    headers = {"Idempotency-Replayed": "true"} if replayed else None
-    if state.config.submit_response_shape == "object":
-        data: Any = {
-            "id": task_id,
-            "object": "video.generation.task",
-            "model": model,
-            "status": "pending",
-            "progress": 0,
-            "created": int(time.time()),
-            "type": "video",
-            "task_info": {"can_cancel": False, "estimated_time": state.config.reported_estimate()},
-        }
-    else:
-        data = [{"status": "submitted", "task_id": task_id}]
-    return JSONResponse({"code": 200, "data": data}, headers=headers)
+def _catalogued(request: Request, state: SimulatorState) -> tuple[str, dict[str, Any]] | Response:
+    """The model a catalogue query names, with its schema, or the error answer."""
+    model = request.query_params.get("model")
+    if not model:
+        return api_error(400, "invalid_request_error", "The query parameter 'model' is required")
+    schemas = model_schemas(state.config.extra_models)
+    if model not in schemas:
+        return api_error(404, "model_not_found", f"Unknown model {model!r}: see GET /v1/models")
+    return model, schemas[model]
 
 
-def _outcome_for(body: dict[str, Any], state: SimulatorState) -> Outcome:
-    marker = OUTCOME_MARKER.search(str(body.get("prompt") or ""))
-    if marker:
-        try:
-            return Outcome(marker["outcome"])
-        except ValueError:
-            pass
-    return state.config.default_outcome
-
-
-def _error_type(error: ApimartValidationError) -> str:
-    """The documented error type for the first broken rule (Omni-Flash-Ext's table)."""
-    parameter = error.problems[0][0] if error.problems else ""
-    return {
-        "duration": "invalid_duration",
-        "resolution": "invalid_resolution",
-        "image_urls": "unsupported_image_count",
-    }.get(parameter, "invalid_request_error")
+async def _unknown_route(request: Request, error: HTTPException) -> Response:
+    """404 and 405 in APIMart's error format, not Starlette's plain text."""
+    code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "invalid_request_error")
+    return api_error(
+        error.status_code,
+        "invalid_request_error",
+        f"{request.method} {request.url.path}: {error.detail}",
+        code=code,
+    )
 
 
 def _origin(request: Request) -> str:

@@ -6,7 +6,7 @@ import math
 import re
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Literal
+from typing import Any, Literal
 
 #: A scenario chosen from a DAG, with no code: put ``[simulate:failed]`` in the prompt.
 OUTCOME_MARKER = re.compile(r"\[simulate:(?P<outcome>[a-z_]+)\]")
@@ -32,6 +32,11 @@ class Fault(str, Enum):
     HTTP_429 = "429"  # answered 429 with Retry-After (``retry_after_seconds``), nothing processed
     RESET = "reset"  # the connection is reset (TCP RST) before anything is processed or answered
 
+
+#: Scripted answers to a submit that carries an Idempotency-Key (``idempotency_answers``):
+#: 409 ``idempotency_in_progress`` / ``idempotency_key_reused`` / ``idempotency_result_indeterminate``,
+#: or 503 ``idempotency_unavailable``. None of them creates or charges a job.
+IdempotencyAnswer = Literal["in_progress", "key_reused", "result_indeterminate", "unavailable"]
 
 #: The faults drawn unless ``faults`` says otherwise.
 DEFAULT_FAULTS = (Fault.HTTP_500, Fault.HTTP_502, Fault.HTTP_503, Fault.DROP, Fault.SLOW)
@@ -66,8 +71,22 @@ class SimulatorConfig:
     #: API requests allowed per second, across all callers; more get 429 with Retry-After.
     rate_limit_per_second: float | None = None
     retry_after_seconds: int = 1
-    #: The submit answer: ``data`` as a list (all model pages) or as an object (Veo3 page).
+    #: The submit answer without ``X-APIMart-Response-Version``: ``data`` as a list (all model
+    #: pages) or as an object (Veo3 page). A request for version 2026-07-27 always gets its object.
     submit_response_shape: Literal["list", "object"] = "list"
+    #: Version 2026-07-27 submits are answered ``generation.result``: the finished result at once.
+    synchronous_results: bool = False
+    #: The next submits with an Idempotency-Key get these answers, one each, in order (see
+    #: ``IdempotencyAnswer``); a second submit under a key whose first is still held is answered
+    #: ``idempotency_in_progress`` for real.
+    idempotency_answers: tuple[IdempotencyAnswer, ...] = ()
+    #: Seconds added to the ``created`` and ``completed`` stamps tasks report: an APIMart clock
+    #: behind (negative) or ahead of the worker's.
+    clock_offset_seconds: float = 0.0
+    #: ``/v1/model-schema`` answers this HTTP status instead of a schema (a schema outage).
+    schema_endpoint_status: int | None = None
+    #: More models on offer, by id, each with the JSON Schema of its body (``model`` left out).
+    extra_models: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: How renders end, unless the prompt carries an ``[simulate:<outcome>]`` marker.
     default_outcome: Outcome = Outcome.COMPLETED
     #: Seconds a result URL stays valid after completion; 0 or less gives already-expired URLs.

@@ -40,6 +40,8 @@ class SimulatorState:
     _paid: list[PaidSubmission] = field(default_factory=list)
     _replays: list[Replay] = field(default_factory=list)
     _idempotency: dict[str, tuple[str, str]] = field(default_factory=dict)  # key -> (fingerprint, task id)
+    #: Keys whose first submit is still being answered (``submit_hold_seconds``).
+    _in_flight: set[str] = field(default_factory=set)
     _uploads: dict[str, tuple[UploadedFile, bytes]] = field(default_factory=dict)
     _recent_calls: deque[float] = field(default_factory=deque)
     _spent: float = 0.0
@@ -146,6 +148,7 @@ class SimulatorState:
                 self._paid,
                 self._replays,
                 self._idempotency,
+                self._in_flight,
                 self._uploads,
             ):
                 collection.clear()
@@ -197,6 +200,25 @@ class SimulatorState:
             self._recent_calls.append(now_monotonic)
             return False
 
+    def take_idempotency_answer(self) -> str | None:
+        """Spend the next of ``idempotency_answers``; the scripted answer, or None."""
+        with self._lock:
+            scripted = self.config.idempotency_answers
+            if not scripted:
+                return None
+            self.config.idempotency_answers = scripted[1:]
+            return scripted[0]
+
+    def in_flight(self, idempotency_key: str) -> bool:
+        """Whether the first submit under this key is still being answered."""
+        with self._lock:
+            return idempotency_key in self._in_flight
+
+    def answered(self, idempotency_key: str) -> None:
+        """The first submit under this key has its answer: later ones are replays."""
+        with self._lock:
+            self._in_flight.discard(idempotency_key)
+
     def replayed_task(self, idempotency_key: str, body: dict[str, Any]) -> SimulatedTask | None:
         """The task made earlier under this key with this body, counted as a replay.
 
@@ -213,9 +235,16 @@ class SimulatorState:
             return self._tasks[task_id]
 
     def create_paid_task(
-        self, model: str, body: dict[str, Any], outcome: Outcome, idempotency_key: str | None
+        self,
+        model: str,
+        body: dict[str, Any],
+        outcome: Outcome,
+        idempotency_key: str | None,
+        *,
+        render_seconds: float | None = None,
     ) -> SimulatedTask | None:
-        """Charge and create a job; None when the balance cannot pay for it."""
+        """Charge and create a job (its key in flight until ``answered``); None when the balance
+        cannot pay for it. ``render_seconds`` 0 makes a synchronous result."""
         config = self.config
         with self._lock:
             if not config.unlimited_quota and self._remaining() < config.cost_per_video:
@@ -228,15 +257,17 @@ class SimulatorState:
                 cost=config.cost_per_video,
                 created=time.time(),
                 started=time.monotonic(),
-                render_seconds=config.render_seconds,
+                render_seconds=config.render_seconds if render_seconds is None else render_seconds,
                 estimated_time=config.reported_estimate(),
+                clock_offset=config.clock_offset_seconds,
             )
-            task.sign(task.created + config.render_seconds + config.result_url_ttl)
+            task.sign(task.created + task.render_seconds + config.result_url_ttl)
             self._tasks[task.id] = task
             self._spent += task.cost
             self._paid.append(PaidSubmission(task.id, model, task.cost, idempotency_key))
             if idempotency_key is not None:
                 self._idempotency[idempotency_key] = (_fingerprint(body), task.id)
+                self._in_flight.add(idempotency_key)
             return task
 
     def task_status(self, task_id: str, media_base_url: str, now_monotonic: float) -> dict[str, Any] | None:

@@ -41,6 +41,8 @@ class SimulatedTask:
     #: and the expiry written into the URL when it was signed (see ``sign``).
     media_token: str = ""
     signed_expires: int = 0
+    #: Added to the ``created`` and ``completed`` stamps reported: APIMart's clock against ours.
+    clock_offset: float = 0.0
 
     def sign(self, expires_at: float) -> None:
         """Issue a new result URL, valid until ``expires_at``: at creation and on renewal."""
@@ -54,7 +56,7 @@ class SimulatedTask:
         share = elapsed / self.render_seconds if self.render_seconds > 0 else 1.0
         data: dict[str, Any] = {
             "id": self.id,
-            "created": int(self.created),
+            "created": int(self.created + self.clock_offset),
             "estimated_time": self.estimated_time,
         }
         if share < 1.0:
@@ -66,7 +68,7 @@ class SimulatedTask:
                 else "processing"
             )
             return {**data, "status": status, "progress": int(share * 100)}
-        completed = self.created + self.render_seconds
+        completed = self.created + self.clock_offset + self.render_seconds
         finished = {
             **data,
             "progress": 100,

@@ -85,6 +85,14 @@ class ApimartWaitMixin(_OperatorBase):
     def model_name(self) -> str | None:
         return None
 
+    def submission_summary(self) -> dict[str, Any]:
+        """What the submit said (request id, replay, response version, schema), for the XCom."""
+        return {}
+
+    def resume_kwargs(self) -> dict[str, Any]:
+        """What the resumed ``execute_complete`` needs beside the event."""
+        return {}
+
     def open_hook(self) -> ApimartHook:
         """A hook on this task's connection, to use as a context manager (it closes its clients)."""
         from airflow_provider_apimart.hooks.apimart import ApimartHook
@@ -132,6 +140,7 @@ class ApimartWaitMixin(_OperatorBase):
                     first_read_at=poller.first_read_at,
                 ),
                 method_name="execute_complete",
+                kwargs=self.resume_kwargs() or None,
             )
         self.log.info(
             "Waiting for APIMart task %s on this worker (polling every %g s).",
@@ -180,7 +189,7 @@ class ApimartWaitMixin(_OperatorBase):
         stored: list[StoredVideo] = []
         if self.output_path:
             stored, status = self._store_outputs(context, hook, status, self.output_path)
-        summary = task_summary(status, self.model_name())
+        summary = {**task_summary(status, self.model_name()), **self.submission_summary()}
         if self.output_path:
             summary["outputs"] = [video.to_xcom() for video in stored]
         result = [video.uri for video in stored] if self.output_path else status.video_urls

@@ -57,6 +57,7 @@ def test_providers_widgets_show_the_typed_extras(tmp_path: Path) -> None:
         "extra__apimart__timeout": ["number", "null"],
         "extra__apimart__max_retries": ["integer", "null"],
         "extra__apimart__min_balance": ["number", "null"],
+        "extra__apimart__schema_check": ["string", "null"],
     }
 
 

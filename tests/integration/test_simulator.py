@@ -19,7 +19,7 @@ from airflow_provider_apimart.exceptions import (
 )
 from airflow_provider_apimart.hooks._errors import Call, error_from_response
 from airflow_provider_apimart.hooks.apimart import ApimartHook
-from airflow_provider_apimart.models import TaskState, TaskStatus
+from airflow_provider_apimart.models import SubmitResponse, TaskState, TaskStatus
 from airflow_provider_apimart.testing import ApimartSimulator, Fault, Outcome
 from tests.conftest import SleepRecorder, connection_env
 
@@ -81,12 +81,17 @@ def test_progress_rises_while_processing(fast: ApimartSimulator) -> None:
     assert len(set(progress)) >= 3
 
 
-def test_object_shaped_submit_answer(fast: ApimartSimulator) -> None:
+def test_object_shaped_submit_answer_for_a_client_that_asks_no_version(fast: ApimartSimulator) -> None:
+    # The hook always asks for 2026-07-27; a legacy client gets the Veo3 page's shape.
     fast.config.submit_response_shape = "object"
-    with ApimartHook() as hook:
-        answer = hook.submit_video(T2V)
-    assert answer.status == "pending"
-    assert answer.task_id.startswith("task_")
+    answer = httpx.post(
+        f"{fast.base_url}/v1/videos/generations",
+        json=T2V,
+        headers={"Authorization": f"Bearer {fast.api_key}"},
+    )
+    data = answer.json()["data"]
+    assert (data["object"], data["status"]) == ("video.generation.task", "pending")
+    assert SubmitResponse.model_validate(answer.json()).task_id == data["id"]
 
 
 @pytest.mark.parametrize(

@@ -33,6 +33,7 @@ from airflow_provider_apimart.exceptions import (
 from airflow_provider_apimart.hooks import _retry
 from airflow_provider_apimart.operators.video import ApimartWan27Operator
 from airflow_provider_apimart.sensors.task import ApimartTaskSensor
+from airflow_provider_apimart.testing.catalogue import WAN27_SCHEMA, schema_answer
 from airflow_provider_apimart.triggers.task import ApimartTaskTrigger
 from airflow_provider_apimart.version_compat import AirflowFailException
 from airflow_provider_apimart.waiting.defaults import DEFAULT_MAX_FAILING_POLLS
@@ -165,6 +166,7 @@ def run_path(path: str, outcome: Outcome) -> Ending:
         api.post(f"{BASE_URL}/v1/videos/generations").respond(
             200, json={"code": 200, "data": [{"status": "submitted", "task_id": REMOTE_TASK_ID}]}
         )
+        api.get(f"{BASE_URL}/v1/model-schema").respond(200, json=schema_answer("wan2.7", WAN27_SCHEMA))
         reads = api.get(f"{BASE_URL}/v1/tasks/{REMOTE_TASK_ID}").mock(side_effect=next_answer)
         try:
             return Ending(PATHS[path](), None, reads.call_count)
