@@ -387,6 +387,21 @@ def test_the_quoted_kling_error_is_the_one_raised() -> None:
     assert " ".join(str(raised.value).split()) == quoted
 
 
+def test_the_quoted_schema_refusal_is_the_one_raised(apimart_simulator: ApimartSimulator) -> None:
+    from airflow_provider_apimart.exceptions import ApimartValidationError
+    from airflow_provider_apimart.operators.video import ApimartVideoGenerationOperator
+    from tests.unit.operators.fakes import make_context
+
+    quoted = text_block("models.md", "Task 'kling_v3_clip': invalid kling-v3 request")
+    operator = ApimartVideoGenerationOperator(
+        task_id="kling_v3_clip", model="kling-v3", body={"prompt": "A lighthouse", "duration": 20}
+    )
+    with pytest.raises(ApimartValidationError) as raised:
+        operator.execute(make_context())
+    assert str(raised.value) == quoted
+    assert apimart_simulator.state.requests_to("POST", "/v1/videos/generations") == []
+
+
 def test_the_quoted_balance_refusal_is_the_one_raised(apimart_simulator: ApimartSimulator) -> None:
     from airflow_provider_apimart.exceptions import ApimartInsufficientBalanceError
     from airflow_provider_apimart.hooks.apimart import ApimartHook
