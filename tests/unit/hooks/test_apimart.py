@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
-import respx
 
 from airflow_provider_apimart import __version__
 from airflow_provider_apimart.exceptions import (
@@ -26,14 +25,10 @@ from tests.conftest import BASE_URL, SECRET_API_KEY, connection_env
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
+    import respx
+
 SUBMITTED = {"code": 200, "data": [{"status": "submitted", "task_id": "task_01J9HA7JPQ9A0Z6JZ3V8M9W6PZ"}]}
 T2V = {"model": "wan2.7", "prompt": "A coastal road at sunset"}
-
-
-@pytest.fixture
-def api() -> Iterator[respx.MockRouter]:
-    with respx.mock(base_url=BASE_URL, assert_all_called=False) as router:
-        yield router
 
 
 @pytest.fixture

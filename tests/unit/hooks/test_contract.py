@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 
 import httpx
 import pytest
-import respx
 
 from airflow_provider_apimart.exceptions import (
     ApimartIdempotencyIndeterminateError,
@@ -22,7 +21,7 @@ from airflow_provider_apimart.version_compat import AirflowFailException
 from tests.conftest import BASE_URL, connection_env
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    import respx
 
     from tests.conftest import SleepRecorder
 
@@ -42,12 +41,6 @@ def idempotency_answer(
     error = {"message": code, "type": "idempotency_error"} if in_message else {"message": "x", "code": code}
     headers = {"Retry-After": retry_after} if retry_after else {}
     return httpx.Response(status, json={"error": error}, headers=headers)
-
-
-@pytest.fixture
-def api() -> Iterator[respx.MockRouter]:
-    with respx.mock(base_url=BASE_URL, assert_all_called=False) as router:
-        yield router
 
 
 # ---------------------------------------------------------------- the request and the answer shapes

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 
 import httpx
 import pytest
-import respx
 
 from airflow_provider_apimart.exceptions import (
     ApimartBadRequestError,
@@ -22,17 +21,11 @@ from airflow_provider_apimart.hooks.apimart import ApimartHook
 from tests.conftest import BASE_URL, SECRET_API_KEY, SleepRecorder, connection_env
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    import respx
 
 SUBMITTED = httpx.Response(200, json={"code": 200, "data": [{"status": "submitted", "task_id": "task_1"}]})
 PENDING = httpx.Response(200, json={"code": 200, "data": {"id": "task_1", "status": "pending"}})
 T2V = {"model": "wan2.7", "prompt": "a cat"}
-
-
-@pytest.fixture
-def api() -> Iterator[respx.MockRouter]:
-    with respx.mock(base_url=BASE_URL, assert_all_called=False) as router:
-        yield router
 
 
 def test_429_waits_exactly_the_retry_after_then_succeeds(

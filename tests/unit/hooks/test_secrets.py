@@ -7,20 +7,13 @@ from typing import TYPE_CHECKING
 
 import httpx
 import pytest
-import respx
 
 from airflow_provider_apimart.exceptions import ApimartAuthenticationError, ApimartError
 from airflow_provider_apimart.hooks.apimart import ApimartHook
-from tests.conftest import BASE_URL, SECRET_API_KEY, SleepRecorder
+from tests.conftest import SECRET_API_KEY, SleepRecorder
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
-
-
-@pytest.fixture
-def api() -> Iterator[respx.MockRouter]:
-    with respx.mock(base_url=BASE_URL, assert_all_called=False) as router:
-        yield router
+    import respx
 
 
 def test_reprs_hide_the_key() -> None:

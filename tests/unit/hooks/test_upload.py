@@ -17,7 +17,7 @@ from airflow_provider_apimart.exceptions import (
 )
 from airflow_provider_apimart.hooks.apimart import UPLOAD_PATH, ApimartHook
 from airflow_provider_apimart.models import UploadedImage
-from tests.conftest import BASE_URL, SECRET_API_KEY
+from tests.conftest import SECRET_API_KEY
 from tests.unit.inputs import images
 
 if TYPE_CHECKING:
@@ -33,12 +33,6 @@ ANSWER = {
     "created_at": 1767225600,
 }
 PNG = images.png()
-
-
-@pytest.fixture
-def api() -> Iterator[respx.MockRouter]:
-    with respx.mock(base_url=BASE_URL, assert_all_called=False) as router:
-        yield router
 
 
 @pytest.fixture
