@@ -112,7 +112,7 @@ def child(spec_json: str) -> None:
     from airflow.sdk.log import configure_logging, reset_logging
 
     from airflow_provider_apimart.hooks._settings import USER_AGENT, shared_ssl_context
-    from airflow_provider_apimart.hooks.apimart import ApimartHook
+    from airflow_provider_apimart.hooks.apimart import RESPONSE_VERSION, ApimartHook
     from airflow_provider_apimart.models.requests import build_request
 
     spec = json.loads(spec_json)
@@ -137,7 +137,9 @@ def child(spec_json: str) -> None:
         hook.submit_video(request, idempotency_key=uuid.uuid4().hex)
 
     def raw_submit() -> None:
-        answer = raw.post("/v1/videos/generations", json=body, headers={"Idempotency-Key": uuid.uuid4().hex})
+        # The headers the hook sends on a submit: the key and the response version it speaks.
+        submit_headers = {"Idempotency-Key": uuid.uuid4().hex, "X-APIMart-Response-Version": RESPONSE_VERSION}
+        answer = raw.post("/v1/videos/generations", json=body, headers=submit_headers)
         answer.raise_for_status().json()
 
     def hook_get() -> None:
