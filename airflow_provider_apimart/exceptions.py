@@ -46,6 +46,9 @@ or could pay twice. Everything else may succeed on an Airflow retry::
         │                                  copied to ``output_path``
         ├── ApimartDownloadError               copying a video to ``output_path`` failed after a few
         │                                  tries (network, 5xx, a file that is not a video)
+        ├── ApimartStorageError                the paid video could not be written to ``output_path``
+        │                                  (disk full, bucket gone, credentials expired); a retry
+        │                                  only downloads, no new charge
         ├── ApimartTaskTimeoutError            not finished before ``timeout``; may still render
         └── ApimartTaskWaitError               waiting broke off (status reads kept failing, or an
                                                unexpected trigger event); the render may go on
@@ -88,6 +91,7 @@ __all__ = [
     "ApimartResponseError",
     "ApimartSchemaUnavailableError",
     "ApimartServerError",
+    "ApimartStorageError",
     "ApimartSubmitOutcomeUnknownError",
     "ApimartTaskCancelledError",
     "ApimartTaskFailedError",
@@ -321,6 +325,13 @@ class ApimartVideoExpiredError(ApimartPermanentError):
 class ApimartDownloadError(ApimartError):
     """Copying a result video into ``output_path`` failed after a few tries within this try (network,
     5xx, a short or non-video answer); an Airflow retry copies it again without paying again."""
+
+
+class ApimartStorageError(ApimartError):
+    """A paid video could not be written to ``output_path`` after its render (disk full, bucket
+    deleted, credentials expired). Names the task, the remote task, where it tried to write and
+    until when the source URL lives; an Airflow retry or a clear reattaches to the same job and
+    only downloads (no new charge)."""
 
 
 class ApimartRequestWarning(UserWarning):

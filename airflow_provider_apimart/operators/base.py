@@ -230,6 +230,10 @@ class ApimartBaseVideoOperator(ApimartWaitMixin, BaseOperator):
                 self._submission = record
                 return record.remote_task_id, status
         superseded = record.remote_task_id if record is not None else None
+        if self.output_path:  # before paying: a render that cannot be kept is a lost video
+            from airflow_provider_apimart.outputs.preflight import check_output_path
+
+            check_output_path(self.output_path, task_id=self.task_id)
         min_balance = self.min_balance if self.min_balance is not None else hook.get_settings().min_balance
         if min_balance is not None:
             check_balance(hook, min_balance, task_id=self.task_id, log=self.log)

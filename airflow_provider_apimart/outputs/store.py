@@ -19,7 +19,12 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from airflow_provider_apimart import __version__
-from airflow_provider_apimart.exceptions import ApimartConfigurationError, ApimartResponseError
+from airflow_provider_apimart.exceptions import (
+    ApimartConfigurationError,
+    ApimartError,
+    ApimartResponseError,
+    ApimartStorageError,
+)
 from airflow_provider_apimart.outputs._download import (
     DOWNLOAD_ATTEMPTS,
     Source,
@@ -29,6 +34,7 @@ from airflow_provider_apimart.outputs._download import (
     public_url,
 )
 from airflow_provider_apimart.outputs._writers import atomic_writer, is_local, write_text
+from airflow_provider_apimart.outputs.paths import relative_path_problem
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -113,25 +119,14 @@ def output_folder(output_path: str) -> ObjectStoragePath:
     """``output_path`` as an ObjectStoragePath; an absolute local path becomes ``file://<path>``."""
     from airflow.sdk import ObjectStoragePath  # here: DAG files import this module at parse time
 
+    problem = relative_path_problem(output_path)
+    if problem is not None:
+        raise ApimartConfigurationError(problem)
     raw = str(output_path).strip()
     if "://" not in raw:
-        if os.path.isabs(raw):
-            return ObjectStoragePath("file://" + os.path.normpath(raw))
-        raise _not_absolute(output_path)
+        return ObjectStoragePath("file://" + os.path.normpath(raw))
     parts = urlsplit(raw)
-    if parts.scheme != "file":
-        return ObjectStoragePath(raw)
-    if parts.netloc not in ("", "localhost") or not parts.path.startswith("/"):
-        raise _not_absolute(output_path)  # file://videos would land in the working directory
-    return ObjectStoragePath("file://" + parts.path)
-
-
-def _not_absolute(output_path: str) -> ApimartConfigurationError:
-    return ApimartConfigurationError(
-        f"output_path {output_path!r} is not absolute: give an absolute local path (/data/videos), "
-        "a file:// URI (file:///data/videos) or an object storage URI (s3://conn_id@bucket/prefix). "
-        "A relative path would depend on the worker's working directory."
-    )
+    return ObjectStoragePath("file://" + parts.path if parts.scheme == "file" else raw)
 
 
 def _store_one(
@@ -162,8 +157,13 @@ def _store_one(
         )
         return earlier
     log.info("Downloading %s from %s to %s.", source.label, source.public, video_path)
-    with atomic_writer(video_path) as writer:
-        got = download(http, source, writer, log=log)
+    try:
+        with atomic_writer(video_path) as writer:
+            got = download(http, source, writer, log=log)
+    except ApimartError:
+        raise
+    except Exception as error:  # each store fails its own way (OSError, botocore, gcsfs, ...)
+        raise storage_failure(error, video_path, status, provenance) from error
     stored = StoredVideo(str(video_path), got.sha256, got.bytes, got.content_type, source.public)
     record = {
         **provenance,
@@ -181,7 +181,10 @@ def _store_one(
         "provider_version": __version__,
     }
     # After the video, never before: a record present means its video is complete.
-    write_text(record_path, json.dumps(record, indent=2, default=str) + "\n")
+    try:
+        write_text(record_path, json.dumps(record, indent=2, default=str) + "\n")
+    except Exception as error:
+        raise storage_failure(error, record_path, status, provenance) from error
     log.info(
         "Stored %s at %s (%s, sha256 %s...).",
         source.label,
@@ -190,6 +193,29 @@ def _store_one(
         stored.sha256[:12],
     )
     return stored
+
+
+def storage_failure(
+    error: BaseException, target: ObjectStoragePath, status: TaskStatus, provenance: Mapping[str, Any]
+) -> ApimartStorageError:
+    """The one error of a store that failed after the render was paid: who, what, where, until when."""
+    cause = " ".join(f"{type(error).__name__}: {error}".split())[:300]
+    task = provenance.get("task_id")
+    expires = _until(status.expires_at)
+    return ApimartStorageError(
+        f"Task {task!r}: the paid video of APIMart task {status.id} could not be written to {target} "
+        f"({cause}). Its source URL lives until {expires}. A retry or a clear reattaches to the same job "
+        "and only downloads (no new charge): fix the storage and clear the task before then. To keep it "
+        f"by hand, ApimartHook().get_task({status.id!r}).video_urls gives the URL to download."
+    )
+
+
+def _until(expires_at: float | None) -> str:
+    if expires_at is None:
+        return "an unknown time (APIMart gave no expires_at)"
+    when = datetime.fromtimestamp(expires_at, tz=timezone.utc)
+    hours = (expires_at - datetime.now(timezone.utc).timestamp()) / 3600
+    return f"{when:%Y-%m-%d %H:%M} UTC (expires_at {int(expires_at)}, in {hours:.1f} h)"
 
 
 def _extension(url: str) -> str:

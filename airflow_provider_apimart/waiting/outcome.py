@@ -16,8 +16,13 @@ import time
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_apimart.exceptions import ApimartResponseError, ApimartVideoExpiredError
+from airflow_provider_apimart.exceptions import (
+    ApimartConfigurationError,
+    ApimartResponseError,
+    ApimartVideoExpiredError,
+)
 from airflow_provider_apimart.links.video import VIDEO_URL_ATTRIBUTE
+from airflow_provider_apimart.outputs.paths import is_literal, relative_path_problem
 from airflow_provider_apimart.waiting.defaults import DEFAULT_MAX_POLL_INTERVAL
 
 if TYPE_CHECKING:
@@ -72,6 +77,10 @@ class ApimartWaitMixin(_OperatorBase):
                 f"max_poll_interval ({max_poll_interval!r}) must be at least "
                 f"poll_interval ({poll_interval!r})"
             )
+        if output_path is not None and is_literal(output_path):
+            problem = relative_path_problem(output_path)
+            if problem is not None:  # known at DAG parse: refuse it now, not after a paid render
+                raise ApimartConfigurationError(f"Task {self.task_id!r}: {problem}")
         self.apimart_conn_id = apimart_conn_id
         self.deferrable = deferrable
         self.poll_interval = float(poll_interval)

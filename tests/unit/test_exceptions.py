@@ -25,6 +25,7 @@ from airflow_provider_apimart.exceptions import (
     ApimartResponseError,
     ApimartSchemaUnavailableError,
     ApimartServerError,
+    ApimartStorageError,
     ApimartSubmitOutcomeUnknownError,
     ApimartTaskCancelledError,
     ApimartTaskFailedError,
@@ -65,6 +66,7 @@ RETRYABLE = [
     ApimartIdempotencyInProgressError,
     ApimartIdempotencyUnavailableError,
     ApimartSchemaUnavailableError,
+    ApimartStorageError,
 ]
 
 
