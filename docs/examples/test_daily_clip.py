@@ -53,3 +53,21 @@ def test_a_moderated_prompt_fails_without_spending_retries(
 
 
 # [END simulator_test]
+
+
+def test_the_deployed_output_path_renders_for_a_run_without_a_logical_date(
+    apimart_simulator: ApimartSimulator, tmp_path: Path
+) -> None:
+    # A run triggered from the CLI or the REST API without a logical date (Airflow 3): the
+    # deployed template, only its root moved to a temporary folder, must still render.
+    dag = daily_clip()
+    clip = dag.get_task("clip")
+    clip.output_path = clip.output_path.replace("/data/clips", str(tmp_path / "clips"))  # type: ignore[attr-defined]
+    clip.poll_interval = 0.2  # type: ignore[attr-defined]
+
+    run = dag.test(logical_date=None)
+
+    assert run.state == "success"
+    assert run.logical_date is None
+    (video,) = (tmp_path / "clips").rglob("*.mp4")
+    assert video.parent.name == run.run_after.strftime("%Y-%m-%d")

@@ -18,7 +18,8 @@ def daily_clip() -> None:
         task_id="clip",
         prompt="A coastal road at sunset, slow camera push-in, cinematic",
         deferrable=True,  # wait in the triggerer: no worker slot while APIMart renders
-        output_path="/data/clips/{{ ds }}",  # or s3://aws_default@my-bucket/clips/{{ ds }}
+        # run_after always renders; {{ ds }} is empty for a run triggered without a logical date
+        output_path="/data/clips/{{ dag_run.run_after | ds }}",  # or s3://aws_default@my-bucket/clips/...
         retries=2,  # a retry reattaches to the same render: no second charge
     )
 
