@@ -8,7 +8,7 @@ LOCK := requirements/test.lock
 # work behind registries whose certificates only the system store knows.
 export UV_SYSTEM_CERTS := 1
 
-.PHONY: demo test lint typecheck unit system-test bench lock clean
+.PHONY: demo test lint typecheck unit system-test bench lock clean dist package-check
 
 $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
@@ -82,6 +82,24 @@ test-airflow-%: .venv-airflow-%/.installed
 
 test-airflow-versions: $(addprefix test-airflow-,$(OLDER_AIRFLOWS))
 
+## dist: build what users install, the sdist and the wheel, into dist/ and check them with twine
+BUILD_VENV := .venv-build
+dist: | $(BIN)/uv
+	$(BIN)/uv venv --quiet --clear --python $(PYTHON) $(BUILD_VENV)
+	$(BIN)/uv pip install --python $(BUILD_VENV)/bin/python --quiet build twine
+	rm -rf dist
+	$(BUILD_VENV)/bin/python -m build --outdir dist .
+	$(BUILD_VENV)/bin/twine check --strict dist/*
+
+## package-check: install the built wheel (no checkout on the path) into a fresh virtualenv with the
+## locked, released Airflow, and run a DAG from it against the simulator it ships
+WHEEL_VENV := .venv-wheel
+package-check: dist
+	$(BIN)/uv venv --quiet --clear --python $(PYTHON) $(WHEEL_VENV)
+	$(BIN)/uv pip install --python $(WHEEL_VENV)/bin/python --compile-bytecode --quiet \
+		-c $(LOCK) "$$(ls dist/*.whl)[simulator]"
+	cd / && $(CURDIR)/$(WHEEL_VENV)/bin/python $(CURDIR)/scripts/check_wheel.py
+
 ## lock: re-resolve every lock file after changing dependencies in pyproject.toml
 lock: | $(BIN)/uv
 	$(BIN)/uv pip compile pyproject.toml --extra test --python-version 3.11 -o $(LOCK)
@@ -92,4 +110,4 @@ lock: | $(BIN)/uv
 	done
 
 clean:
-	rm -rf $(VENV) $(DOCS_VENV) .venv-airflow-* docs/_build .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(DOCS_VENV) $(BUILD_VENV) $(WHEEL_VENV) .venv-airflow-* dist docs/_build .mypy_cache .ruff_cache .pytest_cache
