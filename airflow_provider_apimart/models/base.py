@@ -274,7 +274,12 @@ def describe_validation_error(error: ValidationError) -> list[tuple[str, str]]:
         if detail["type"] == "missing" or not location:
             problems.append((location or "request", message))
             continue
-        problems.append((location, f"{message} (got {_shorten(detail.get('input'))})"))
+        given = detail.get("input")
+        if detail["type"] == "string_too_long" and isinstance(given, str):
+            # The length is what to act on, not the text (which may be thousands of characters).
+            problems.append((location, f"{message} (got {len(given)} characters)"))
+            continue
+        problems.append((location, f"{message} (got {_shorten(given)})"))
     return problems
 
 

@@ -24,6 +24,8 @@ from airflow_provider_apimart.models.base import (
 )
 
 WAN26_I2V_FLASH: Final = "wan2.6-i2v-flash"
+#: Above this a wan2.6 prompt gets a warning: wan2.7's documented limit, the nearest one there is.
+LONG_PROMPT_CHARS = 5000
 
 #: Effect templates confirmed upstream (Alibaba); APIMart itself documents only "flying".
 #: Other names are sent anyway with a warning: the API, not this list, decides.
@@ -52,7 +54,8 @@ class Wan26I2VFlashRequest(VideoGenerationRequest):
 
     model: Literal["wan2.6-i2v-flash"] = WAN26_I2V_FLASH
     image_urls: Annotated[Rendered[list[ImageReference]], Field(min_length=1, max_length=1)]
-    # No maximum prompt length is documented for this model, so none is enforced.
+    # No maximum prompt length is documented for this model, so none is enforced; a prompt longer
+    # than its sibling wan2.7 takes (LONG_PROMPT_CHARS) is sent with a warning.
     prompt: str | None = None
     negative_prompt: Annotated[str, Field(max_length=500)] | None = None
     resolution: Literal["720p", "1080p"] | None = None
@@ -81,6 +84,12 @@ class Wan26I2VFlashRequest(VideoGenerationRequest):
     @model_validator(mode="after")
     def _warn_about_accepted_oddities(self) -> Wan26I2VFlashRequest:
         warn_base64_images(WAN26_I2V_FLASH, self.image_urls)
+        if self.prompt is not None and len(self.prompt) > LONG_PROMPT_CHARS:
+            warn_once(
+                f"{WAN26_I2V_FLASH}: the prompt is {len(self.prompt)} characters. The page gives no "
+                f"limit, but wan2.7 takes at most {LONG_PROMPT_CHARS}: the API may cut or refuse it, and "
+                "the render is paid either way. Sending it as given."
+            )
         if self.audio is False and self.audio_url is not None:
             warn_once(f"{WAN26_I2V_FLASH}: audio=false wins over audio_url, so the video will be silent.")
         if self.template is not None and self.template not in KNOWN_EFFECT_TEMPLATES:

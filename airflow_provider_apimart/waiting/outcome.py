@@ -258,9 +258,15 @@ def task_summary(status: TaskStatus, model: str | None) -> dict[str, Any]:
         "status": status.status,
         "video_urls": status.video_urls,
         "expires_at": status.expires_at,
+        # The same instant for a person reading the XCom tab (the number is the contract).
+        "expires_at_iso": _iso(status.expires_at),
         "cost": status.cost,
         "actual_time": status.actual_time,
     }
+
+
+def _iso(epoch: float | None) -> str | None:
+    return None if epoch is None else datetime.fromtimestamp(epoch, tz=timezone.utc).isoformat()
 
 
 def _link_for(stored: list[StoredVideo], video_urls: list[str]) -> str:
