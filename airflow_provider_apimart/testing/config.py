@@ -111,6 +111,7 @@ class SimulatorConfig:
     faults: tuple[Fault, ...] = field(default_factory=lambda: DEFAULT_FAULTS)
     slow_seconds: float = 2.0
     seed: int | None = None
-    #: A submit that creates a new job (already billed) is answered this many seconds later; a
-    #: replay is not held. A system test kills the submitting process in that window.
+    #: A submit that creates a new job (already billed) is answered this many seconds later, or
+    #: when its client goes away if sooner; a replay is not held. A system test kills the
+    #: submitting process in that window; a second submit under the key meanwhile is in_progress.
     submit_hold_seconds: float = 0.0

@@ -32,6 +32,9 @@ if TYPE_CHECKING:
 #: The response version APIMart's own client asks for; the only one with a contract of its own.
 RESPONSE_VERSION = "2026-07-27"
 
+#: How often a held answer looks whether its client is still there.
+HOLD_CHECK_SECONDS = 0.05
+
 #: The scripted idempotency answers: HTTP status, error code, message.
 _IDEMPOTENCY_ANSWERS = {
     "in_progress": (
@@ -85,12 +88,22 @@ async def submit(request: Request, state: SimulatorState) -> Response:
     if task is None:
         return api_error(402, "payment_required", "Insufficient balance")
     try:
-        if state.config.submit_hold_seconds > 0:  # the job exists and is billed; the answer waits
-            await asyncio.sleep(state.config.submit_hold_seconds)
+        await _hold(request, state.config.submit_hold_seconds)  # the job exists and is billed
     finally:
         if key is not None:
             state.answered(key)
     return _submitted(request, state, task, model, replayed=False)
+
+
+async def _hold(request: Request, seconds: float) -> None:
+    """Keep the answer back for ``seconds``, or until the client has gone: then the request is over,
+    and a later submit under its key is a replay rather than ``in_progress``."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while (left := deadline - loop.time()) > 0:
+        if await request.is_disconnected():
+            return
+        await asyncio.sleep(min(HOLD_CHECK_SECONDS, left))
 
 
 def _refusal(body: dict[str, Any], state: SimulatorState) -> Response | None:

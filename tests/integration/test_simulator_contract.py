@@ -4,6 +4,7 @@ idempotency answers, the model catalogue and schemas, and APIMart's error body o
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -96,14 +97,26 @@ def test_a_second_submit_while_the_first_is_held_is_in_progress(apimart_simulato
     apimart_simulator.config.submit_hold_seconds = 1.0
     headers = {"Authorization": f"Bearer {apimart_simulator.api_key}", "Idempotency-Key": "held", **VERSION}
     url = f"{apimart_simulator.base_url}/v1/videos/generations"
-    with httpx.Client(timeout=0.3) as impatient, pytest.raises(httpx.ReadTimeout):
-        impatient.post(url, json=T2V, headers=headers)
-    with httpx.Client(timeout=10) as client:
-        racing = client.post(url, json=T2V, headers=headers)
+    with httpx.Client(timeout=10) as first, httpx.Client(timeout=10) as second:
+        waiting = ThreadPoolExecutor(1).submit(first.post, url, json=T2V, headers=headers)
+        time.sleep(0.3)
+        racing = second.post(url, json=T2V, headers=headers)
         assert (racing.status_code, error_code(racing)) == (409, "idempotency_in_progress")
         assert racing.headers["Retry-After"] == "1"
-        apimart_simulator.config.submit_hold_seconds = 0
-        time.sleep(1.0)  # the first answer is sent: now a replay
+        assert waiting.result(timeout=10).status_code == 200
+        assert second.post(url, json=T2V, headers=headers).headers["Idempotency-Replayed"] == "true"
+    assert apimart_simulator.state.paid_count() == 1
+
+
+def test_a_held_answer_ends_when_its_client_goes_away(apimart_simulator: ApimartSimulator) -> None:
+    # A killed worker's request is over: its retry gets the job back, not minutes of in_progress.
+    apimart_simulator.config.submit_hold_seconds = 60
+    headers = {"Authorization": f"Bearer {apimart_simulator.api_key}", "Idempotency-Key": "gone", **VERSION}
+    url = f"{apimart_simulator.base_url}/v1/videos/generations"
+    with httpx.Client(timeout=0.3) as impatient, pytest.raises(httpx.ReadTimeout):
+        impatient.post(url, json=T2V, headers=headers)
+    time.sleep(0.3)
+    with httpx.Client(timeout=10) as client:
         assert client.post(url, json=T2V, headers=headers).headers["Idempotency-Replayed"] == "true"
     assert apimart_simulator.state.paid_count() == 1
 

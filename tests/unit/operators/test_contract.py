@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -68,18 +69,24 @@ def test_a_submit_told_to_wait_or_send_again_pays_one_job(
 def test_a_retry_racing_its_own_first_submit_waits_for_it_and_pays_once(
     simulator: ApimartSimulator, monkeypatch: pytest.MonkeyPatch, deferrable: bool
 ) -> None:
-    # The first POST's answer is held for 1 s while the client gives up after 0.3 s (a dropped
-    # answer, a slow gateway): the retry meets the first request still being processed.
-    conn = json.loads(simulator.connection_json())
-    monkeypatch.setenv("AIRFLOW_CONN_APIMART_DEFAULT", json.dumps({**conn, "extra": {"timeout": 0.3}}))
+    # A zombie: try 1 is still waiting for the answer of its billed POST (held for 1.5 s) when
+    # Airflow, thinking it dead, starts try 2, which meets the first request still in progress.
     monkeypatch.setattr(_retry, "sleep", lambda seconds: time.sleep(min(seconds, 0.2)))
-    simulator.config.submit_hold_seconds = 1.0
-    simulator.config.render_seconds = 2.5  # still rendering when the submit is done
-    assert run(wan27(deferrable=deferrable)) == ("deferred" if deferrable else "done")
+    simulator.config.submit_hold_seconds = 1.5
+    simulator.config.render_seconds = 4  # still rendering when both submits are answered
+    first_try = ThreadPoolExecutor(1).submit(
+        run, wan27(deferrable=deferrable), FakeTaskInstance(try_number=1)
+    )
+    time.sleep(0.5)
+    assert run(wan27(deferrable=deferrable), FakeTaskInstance(try_number=2)) == (
+        "deferred" if deferrable else "done"
+    )
+    first_try.result(timeout=30)
     assert simulator.state.paid_count() == 1
     assert simulator.state.replay_count() == 1
-    assert len(set(submit_keys(simulator))) == 1
-    assert len(submit_keys(simulator)) >= 3  # the timed-out first, at least one in_progress, the replay
+    keys = submit_keys(simulator)
+    assert len(set(keys)) == 1
+    assert len(keys) >= 3  # try 1's, at least one in_progress answer to try 2, try 2's replay
 
 
 def test_in_progress_past_the_patience_leaves_it_to_the_next_try_under_the_same_key(
