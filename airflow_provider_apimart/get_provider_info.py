@@ -68,6 +68,14 @@ def get_provider_info() -> dict[str, Any]:
                         "example": "5",
                         "default": "5",
                     },
+                    "model_schema_max_age": {
+                        "description": "Seconds a worker process reuses APIMart's schema of a model "
+                        "(read before each paid submit to check the body) before it reads it again.",
+                        "version_added": "0.2.0",
+                        "type": "float",
+                        "example": "3600",
+                        "default": "3600",
+                    },
                 },
             }
         },

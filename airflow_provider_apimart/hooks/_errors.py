@@ -167,20 +167,22 @@ def _describe_error_body(payload: Any) -> tuple[str | None, str | None, int | st
     )
 
 
-def _is_success_code(body_code: Any) -> bool:
+def _code_number(body_code: Any) -> int | None:
     try:
-        return 200 <= int(body_code) <= 299
+        return int(body_code)
     except (TypeError, ValueError):
-        return False
+        return None
+
+
+def _is_success_code(body_code: Any) -> bool:
+    code = _code_number(body_code)
+    return code is not None and 200 <= code <= 299
 
 
 def _status_like(body_code: Any) -> int | None:
     """A body ``code`` that looks like an HTTP error status picks the exception class."""
-    try:
-        code = int(body_code)
-    except (TypeError, ValueError):
-        return None
-    return code if 400 <= code <= 599 else None
+    code = _code_number(body_code)
+    return code if code is not None and 400 <= code <= 599 else None
 
 
 def retry_after_seconds(headers: httpx.Headers) -> float | None:

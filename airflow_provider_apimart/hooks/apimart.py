@@ -44,7 +44,7 @@ from airflow_provider_apimart.models.base import VideoGenerationRequest
 from airflow_provider_apimart.models.requests import build_request
 from airflow_provider_apimart.models.responses import Balance, SubmitResponse, TaskStatus, UploadedImage
 from airflow_provider_apimart.models.schemas import VIDEO_GENERATION, ModelInfo, ModelSchema
-from airflow_provider_apimart.version_compat import AirflowNotFoundException
+from airflow_provider_apimart.version_compat import AirflowNotFoundException, conf
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -309,10 +309,13 @@ class ApimartHook(BaseHook):
         return [parse_answer(ModelInfo, entry, what="model list entry") for entry in entries]
 
     def get_model_schema(
-        self, model: str, operation: str = VIDEO_GENERATION, *, max_age: float = DEFAULT_SCHEMA_MAX_AGE
+        self, model: str, operation: str = VIDEO_GENERATION, *, max_age: float | None = None
     ) -> ModelSchema:
         """The JSON Schema of a body for ``model`` (``GET /v1/model-schema``), reused for ``max_age``
-        seconds within this process. A model APIMart has no schema for raises ``ApimartNotFoundError``."""
+        seconds within this process (default ``[apimart] model_schema_max_age``, 1 h). A model APIMart
+        has no schema for raises ``ApimartNotFoundError``."""
+        if max_age is None:
+            max_age = conf.getfloat("apimart", "model_schema_max_age", fallback=DEFAULT_SCHEMA_MAX_AGE)
 
         def read() -> ModelSchema:
             payload = self._request(

@@ -27,6 +27,7 @@ from airflow_provider_apimart.operators.submission import (
     load_record,
     save_record,
     state_store,
+    stored_record,
 )
 from airflow_provider_apimart.version_compat import conf
 from airflow_provider_apimart.waiting.defaults import DEFAULT_FIRST_POLL_DELAY, DEFAULT_POLL_INTERVAL
@@ -181,7 +182,7 @@ class ApimartBaseVideoOperator(ApimartWaitMixin, BaseOperator):
         apimart_submission: dict[str, Any] | None = None,
     ) -> list[str]:
         """Resume after the trigger fired, knowing what the submit said."""
-        self._submission = SubmitRecord.from_json(apimart_submission) or _stored_record(context)
+        self._submission = SubmitRecord.from_json(apimart_submission) or stored_record(context)
         return super().execute_complete(context, event)
 
     # ------------------------------------------------------------------ execute
@@ -248,7 +249,6 @@ class ApimartBaseVideoOperator(ApimartWaitMixin, BaseOperator):
         return self._submit(context, hook, request, request_fingerprint, superseded, schema_sha256)
 
     def _read_schema(self, hook: ApimartHook, request: VideoGenerationRequest) -> ModelSchema | None:
-        from airflow_provider_apimart.hooks._schema_cache import DEFAULT_SCHEMA_MAX_AGE
         from airflow_provider_apimart.operators.schema_check import default_mode, read_model_schema
 
         has_typed_rules = not isinstance(request, GenericVideoRequest)
@@ -257,10 +257,7 @@ class ApimartBaseVideoOperator(ApimartWaitMixin, BaseOperator):
             or hook.get_settings().schema_check
             or default_mode(has_typed_rules=has_typed_rules)
         )
-        max_age = conf.getfloat("apimart", "model_schema_max_age", fallback=DEFAULT_SCHEMA_MAX_AGE)
-        return read_model_schema(
-            hook, request.model, mode=mode, task_id=self.task_id, max_age=max_age, log=self.log
-        )
+        return read_model_schema(hook, request.model, mode=mode, task_id=self.task_id, log=self.log)
 
     def _reattach(self, hook: ApimartHook, remote_task_id: str) -> TaskStatus | None:
         """The earlier try's task if it can still give videos; None means submit afresh."""
@@ -373,13 +370,6 @@ def _why_the_body_changed(task_id: str, *, uploaded: bool) -> str:
         f"{cause}. Check the APIMart console for the first job before clearing; "
         "force_new_generation=True pays for a new one."
     )
-
-
-def _stored_record(context: Context) -> SubmitRecord | None:
-    from airflow_provider_apimart.operators.submission import STATE_KEY
-
-    store = state_store(context)
-    return SubmitRecord.from_json(store.get(STATE_KEY)) if store is not None else None
 
 
 def _is_literal(value: Any) -> bool:

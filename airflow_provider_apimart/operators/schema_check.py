@@ -50,11 +50,11 @@ def default_mode(*, has_typed_rules: bool) -> SchemaCheck:
 
 
 def read_model_schema(
-    hook: ApimartHook, model: str, *, mode: SchemaCheck, task_id: str, max_age: float, log: Any
+    hook: ApimartHook, model: str, *, mode: SchemaCheck, task_id: str, log: Any
 ) -> ModelSchema | None:
     """The model's schema, or None where ``warn`` lets the submit go ahead without one."""
     try:
-        schema = hook.get_model_schema(model, VIDEO_GENERATION, max_age=max_age)
+        schema = hook.get_model_schema(model, VIDEO_GENERATION)
     except (ApimartNotFoundError, ApimartBadRequestError) as error:
         _no_schema(model, mode=mode, task_id=task_id, log=log, detail=str(error))
         return None

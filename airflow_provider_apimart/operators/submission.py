@@ -95,10 +95,15 @@ def state_store(context: Context) -> StateStore | None:
     return store
 
 
+def stored_record(context: Context) -> SubmitRecord | None:
+    """The record an earlier submit of this logical task left in the state store (3.3+), if any."""
+    store = state_store(context)
+    return SubmitRecord.from_json(store.get(STATE_KEY)) if store is not None else None
+
+
 def load_record(context: Context, fingerprint: str) -> SubmitRecord | None:
     """The earlier try's record for this same request, if any."""
-    store = state_store(context)
-    record = SubmitRecord.from_json(store.get(STATE_KEY)) if store is not None else None
+    record = stored_record(context)
     return record if record is not None and record.request_fingerprint == fingerprint else None
 
 

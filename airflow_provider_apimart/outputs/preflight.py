@@ -13,12 +13,10 @@ import uuid
 
 from airflow_provider_apimart.exceptions import ApimartConfigurationError
 from airflow_provider_apimart.outputs._writers import is_local
-from airflow_provider_apimart.outputs.store import output_folder
+from airflow_provider_apimart.outputs.store import describe_failure, output_folder
 
 #: Name of the zero-byte file written and removed to prove the store takes writes.
 PROBE_PREFIX = ".apimart-write-check-"
-#: How much of the store's own error message goes into ours.
-MAX_CAUSE_CHARS = 300
 
 
 def check_output_path(output_path: str, *, task_id: str) -> None:
@@ -44,11 +42,8 @@ def check_output_path(output_path: str, *, task_id: str) -> None:
 
 
 def _unusable(task_id: str, output_path: str, error: BaseException) -> ApimartConfigurationError:
-    cause = " ".join(f"{type(error).__name__}: {error}".split())
-    if len(cause) > MAX_CAUSE_CHARS:
-        cause = f"{cause[: MAX_CAUSE_CHARS - 3]}..."
     return ApimartConfigurationError(
-        f"Task {task_id!r}: output_path {output_path!r} cannot be written ({cause}). Nothing was sent "
-        "to APIMart and nothing was paid. Create the folder or bucket, give the worker write access or "
-        "fix the storage connection, then clear the task."
+        f"Task {task_id!r}: output_path {output_path!r} cannot be written ({describe_failure(error)}). "
+        "Nothing was sent to APIMart and nothing was paid. Create the folder or bucket, give the "
+        "worker write access or fix the storage connection, then clear the task."
     )

@@ -199,7 +199,7 @@ def storage_failure(
     error: BaseException, target: ObjectStoragePath, status: TaskStatus, provenance: Mapping[str, Any]
 ) -> ApimartStorageError:
     """The one error of a store that failed after the render was paid: who, what, where, until when."""
-    cause = " ".join(f"{type(error).__name__}: {error}".split())[:300]
+    cause = describe_failure(error)
     task = provenance.get("task_id")
     expires = _until(status.expires_at)
     return ApimartStorageError(
@@ -208,6 +208,16 @@ def storage_failure(
         "and only downloads (no new charge): fix the storage and clear the task before then. To keep it "
         f"by hand, ApimartHook().get_task({status.id!r}).video_urls gives the URL to download."
     )
+
+
+#: How much of a store's own error message goes into ours.
+MAX_CAUSE_CHARS = 300
+
+
+def describe_failure(error: BaseException) -> str:
+    """A store's error on one line, cut short: each store fails its own way (OSError, botocore, ...)."""
+    cause = " ".join(f"{type(error).__name__}: {error}".split())
+    return cause if len(cause) <= MAX_CAUSE_CHARS else f"{cause[: MAX_CAUSE_CHARS - 3]}..."
 
 
 def _until(expires_at: float | None) -> str:
