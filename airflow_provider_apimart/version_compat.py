@@ -43,6 +43,23 @@ def _airflow_release() -> tuple[int, ...]:
         return _release_tuple(airflow_version)
 
 
+def mask_in_logs(secret: str) -> None:
+    """Tell Airflow's log masker about a secret (sync: a worker or the API server)."""
+    from airflow.sdk.log import mask_secret
+
+    mask_secret(secret)
+
+
+async def amask_in_logs(secret: str) -> None:
+    """Tell Airflow's log masker about a secret from an event loop (3.3 has an async masker; before
+    it, the sync one could block the triggerer's loop, so the provider's own redaction suffices)."""
+    try:
+        from airflow.sdk.log import amask_secret
+    except ImportError:  # pragma: no cover - Airflow 3.1 and 3.2
+        return
+    await amask_secret(secret)
+
+
 AIRFLOW_RELEASE = _airflow_release()
 AIRFLOW_V_3_2_PLUS = AIRFLOW_RELEASE[:2] >= (3, 2)
 AIRFLOW_V_3_3_PLUS = AIRFLOW_RELEASE[:2] >= (3, 3)
@@ -55,5 +72,7 @@ __all__ = [
     "AirflowFailException",
     "AirflowNotFoundException",
     "AirflowSkipException",
+    "amask_in_logs",
     "conf",
+    "mask_in_logs",
 ]

@@ -2,6 +2,7 @@
 
 The error body format is undocumented (docs/api-behaviour.md, "Errors"), so it is read defensively:
 ``error.{message,type,code}``, then a flat ``message``/``type``/``code``, then the raw text, cut short.
+Whatever the API echoes, the key is hidden from every decoded field before anything reads it.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from airflow_provider_apimart.exceptions import (
 
 if TYPE_CHECKING:
     from airflow_provider_apimart.hooks._settings import ClientSettings
+    from airflow_provider_apimart.redaction import Redactor
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -37,7 +39,6 @@ RESPONSE_VERSION_HEADER = "X-APIMart-Response-Version"
 
 #: How much of an unreadable body goes into an error message.
 MAX_BODY_CHARS_IN_ERRORS = 300
-REDACTED = "***"
 
 
 @dataclass(frozen=True)
@@ -46,12 +47,17 @@ class Call:
 
     method: str
     path: str
-    secret: str
+    redactor: Redactor
     #: The submit's Idempotency-Key, named by the errors that concern it.
     idempotency_key: str | None = None
 
     def redact(self, text: str) -> str:
-        return text.replace(self.secret, REDACTED) if self.secret else text
+        return self.redactor.text(text)
+
+    def json(self, response: httpx.Response) -> Any:
+        """The answer's JSON with the secret hidden in every string (raises ValueError if not JSON)."""
+        payload = response.json()
+        return self.redactor.json(payload) if self.redactor.may_hide_in(response.text) else payload
 
 
 class Answer(NamedTuple):
@@ -66,7 +72,7 @@ def read_payload(response: httpx.Response, call: Call) -> Any:
     if response.status_code >= 400:
         raise error_from_response(response, call)
     try:
-        payload = response.json()
+        payload = call.json(response)
     except ValueError:
         raise ApimartResponseError(
             f"APIMart answered HTTP {response.status_code} on {call.method} {call.path} with a body "
@@ -99,7 +105,7 @@ def parse_answer(model: type[ModelT], payload: Any, *, what: str) -> ModelT:
 def error_from_response(response: httpx.Response, call: Call) -> ApimartAPIError:
     """The typed exception for an HTTP error answer."""
     try:
-        payload: Any = response.json()
+        payload: Any = call.json(response)
     except ValueError:
         payload = None
     fallback = call.redact(response.text) or response.reason_phrase
@@ -217,6 +223,13 @@ def transport_failure(error: httpx.TransportError, call: Call, settings: ClientS
     if isinstance(error, httpx.UnsupportedProtocol):
         return ApimartConfigurationError(
             f"Connection {settings.conn_id!r}: base URL {settings.base_url!r} is not usable ({error})."
+        )
+    if isinstance(error, httpx.LocalProtocolError):
+        # The request could not even be written (an illegal header value): nothing left this
+        # machine, and the same request would fail the same way.
+        return ApimartConfigurationError(
+            f"Connection {settings.conn_id!r}: {call.method} {call.path} could not be sent "
+            f"({call.redact(str(error))}). Nothing reached APIMart."
         )
     if settings.scheme_assumed and _is_tls_failure(error):
         # "127.0.0.1:8090" became https://127.0.0.1:8090, and a plain-HTTP server answered: no

@@ -1,7 +1,8 @@
 """From an Airflow connection to the settings an httpx client needs, checked once.
 
-The API key lives only in :class:`ClientSettings` (hidden from its repr) and in the hook's client's
-``Authorization`` header (httpx hides it from the headers' repr).
+The API key lives only in :class:`ClientSettings` (hidden from its repr, cleaned of surrounding
+whitespace) and in the hook's client's ``Authorization`` header (httpx hides it from the headers'
+repr); the settings' :class:`~airflow_provider_apimart.redaction.Redactor` hides it from every text.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 from airflow_provider_apimart import __version__
 from airflow_provider_apimart.exceptions import ApimartConfigurationError
 from airflow_provider_apimart.models.base import WholeNumber, reject_bool
+from airflow_provider_apimart.redaction import NO_SECRET, Redactor, clean_api_key
 
 if TYPE_CHECKING:
     import ssl
@@ -43,6 +45,8 @@ class ClientSettings:
     conn_id: str
     base_url: str
     api_key: str = field(repr=False)
+    #: Hides the key (and the connection's raw password, if it had whitespace) from every message.
+    redactor: Redactor = field(default=NO_SECRET, repr=False)
     timeout: float = DEFAULT_TIMEOUT
     max_retries: int = DEFAULT_MAX_RETRIES
     #: The host had no scheme and https:// was assumed; a TLS failure then means "wrong scheme".
@@ -78,10 +82,12 @@ def settings_from_connection(
         if value is not None
     }
     extras = _checked_extras(conn.conn_id, {**_read_extras(conn), **explicit})
+    api_key = clean_api_key(conn.password, conn_id=conn.conn_id)
     return ClientSettings(
         conn_id=conn.conn_id,
         base_url=base_url_from(conn.host, conn.port, conn_id=conn.conn_id),
-        api_key=conn.password,
+        api_key=api_key,
+        redactor=Redactor.of(api_key, conn.password),
         scheme_assumed=bool(conn.host and conn.host.strip()) and "://" not in str(conn.host),
         timeout=DEFAULT_TIMEOUT if extras.timeout is None else extras.timeout,
         max_retries=DEFAULT_MAX_RETRIES if extras.max_retries is None else extras.max_retries,
@@ -95,9 +101,11 @@ class ConnectionExtras(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    timeout: Annotated[float, BeforeValidator(reject_bool), Field(gt=0)] | None = None
+    timeout: Annotated[float, BeforeValidator(reject_bool), Field(gt=0, allow_inf_nan=False)] | None = None
     max_retries: Annotated[WholeNumber, Field(ge=0, le=MAX_RETRIES_LIMIT)] | None = None
-    min_balance: Annotated[float, BeforeValidator(reject_bool), Field(ge=0)] | None = None
+    min_balance: Annotated[float, BeforeValidator(reject_bool), Field(ge=0, allow_inf_nan=False)] | None = (
+        None
+    )
     schema_check: Literal["strict", "warn"] | None = None
 
     @model_validator(mode="before")
@@ -108,9 +116,9 @@ class ConnectionExtras(BaseModel):
 
 
 _EXTRA_RULES = {
-    "timeout": "must be a positive number of seconds",
+    "timeout": "must be a positive, finite number of seconds",
     "max_retries": f"must be a whole number from 0 to {MAX_RETRIES_LIMIT}",
-    "min_balance": "must be a number, 0 or more, in the balance's own unit",
+    "min_balance": "must be a finite number, 0 or more, in the balance's own unit",
     "schema_check": "must be 'strict' or 'warn'",
 }
 

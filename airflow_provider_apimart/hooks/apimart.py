@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
 
 import httpx
 from airflow.sdk import BaseHook
@@ -39,18 +38,23 @@ from airflow_provider_apimart.hooks._settings import (
     shared_ssl_context,
 )
 from airflow_provider_apimart.hooks._shared_lookup import shared_lookup
+from airflow_provider_apimart.hooks._task_status import status_of, task_path
 from airflow_provider_apimart.inputs.references import require_uploaded
 from airflow_provider_apimart.models.base import VideoGenerationRequest
 from airflow_provider_apimart.models.requests import build_request
 from airflow_provider_apimart.models.responses import Balance, SubmitResponse, TaskStatus, UploadedImage
 from airflow_provider_apimart.models.schemas import VIDEO_GENERATION, ModelInfo, ModelSchema
-from airflow_provider_apimart.version_compat import AirflowNotFoundException, conf
+from airflow_provider_apimart.version_compat import (
+    AirflowNotFoundException,
+    amask_in_logs,
+    conf,
+    mask_in_logs,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
 SUBMIT_PATH = "/v1/videos/generations"
-TASK_PATH = "/v1/tasks/{remote_task_id}"
 BALANCE_PATH = "/v1/balance"
 UPLOAD_PATH = "/v1/uploads/images"
 MODELS_PATH = "/v1/models"
@@ -122,6 +126,8 @@ class ApimartHook(BaseHook):
             except AirflowNotFoundException:
                 raise self._missing_connection() from None
             self._settings = self._settings_from(conn)
+            if self._settings.api_key != conn.password:  # Airflow masks the password as stored
+                mask_in_logs(self._settings.api_key)
         return self._settings
 
     async def aget_settings(self) -> ClientSettings:
@@ -139,7 +145,10 @@ class ApimartHook(BaseHook):
             conn = await self.aget_connection(self.apimart_conn_id)
         except AirflowNotFoundException:
             raise self._missing_connection() from None
-        return self._settings_from(conn)
+        settings = self._settings_from(conn)
+        if settings.api_key != conn.password:
+            await amask_in_logs(settings.api_key)
+        return settings
 
     def _missing_connection(self) -> ApimartConfigurationError:
         return ApimartConfigurationError(
@@ -223,7 +232,7 @@ class ApimartHook(BaseHook):
         """One call, retried as policy allows; ``files`` (name -> (filename, content, type)) is multipart."""
         client = self.get_conn()
         settings = self.get_settings()
-        call = Call(method, path, settings.api_key, (headers or {}).get("Idempotency-Key"))
+        call = Call(method, path, settings.redactor, (headers or {}).get("Idempotency-Key"))
 
         def attempt() -> Answer:
             try:
@@ -239,7 +248,7 @@ class ApimartHook(BaseHook):
     async def _arequest(self, method: str, path: str, *, retry: bool = True) -> Answer:
         client = await self.aget_conn()
         settings = await self.aget_settings()
-        call = Call(method, path, settings.api_key)
+        call = Call(method, path, settings.redactor)
 
         async def attempt() -> Answer:
             try:
@@ -343,13 +352,12 @@ class ApimartHook(BaseHook):
 
         ``retry=False`` makes one attempt: a poller that keeps its own count of failed polls.
         """
-        answer = self._request("GET", _task_path(remote_task_id), retry=retry)
-        return parse_answer(TaskStatus, data_of(answer.payload), what="task status")
+        return status_of(remote_task_id, self._request("GET", task_path(remote_task_id), retry=retry).payload)
 
     async def aget_task(self, remote_task_id: str, *, retry: bool = True) -> TaskStatus:
         """Async :meth:`get_task`, for triggers."""
-        answer = await self._arequest("GET", _task_path(remote_task_id), retry=retry)
-        return parse_answer(TaskStatus, data_of(answer.payload), what="task status")
+        answer = await self._arequest("GET", task_path(remote_task_id), retry=retry)
+        return status_of(remote_task_id, answer.payload)
 
     def get_balance(self) -> Balance:
         """The API key's balance (not billable). A ``success: false`` answer raises."""
@@ -384,12 +392,6 @@ class ApimartHook(BaseHook):
             probe.close()
         remaining = "unlimited" if balance.unlimited_quota else balance.remain_balance
         return True, f"Connected to APIMart at {settings.base_url}; remaining balance: {remaining}."
-
-
-def _task_path(remote_task_id: str) -> str:
-    if not remote_task_id or not remote_task_id.strip():
-        raise ValueError("remote_task_id must be a non-empty APIMart task id")
-    return TASK_PATH.format(remote_task_id=quote(remote_task_id.strip(), safe=""))
 
 
 def _outcome_unknown(error: ApimartConnectionError | ApimartAPIError) -> bool:

@@ -20,6 +20,7 @@ from airflow_provider_apimart.exceptions import (
 from airflow_provider_apimart.hooks._errors import Call, error_from_response
 from airflow_provider_apimart.hooks.apimart import ApimartHook
 from airflow_provider_apimart.models import SubmitResponse, TaskState, TaskStatus
+from airflow_provider_apimart.redaction import Redactor
 from airflow_provider_apimart.testing import ApimartSimulator, Fault, Outcome
 from tests.conftest import SleepRecorder, connection_env
 
@@ -137,7 +138,9 @@ def test_the_hook_reads_the_simulators_400_as_a_typed_error(apimart_simulator: A
         json={"model": "kling-v2-6", "prompt": "a", "duration": 7},
         headers={"Authorization": f"Bearer {apimart_simulator.api_key}"},
     )
-    error = error_from_response(response, Call("POST", "/v1/videos/generations", apimart_simulator.api_key))
+    error = error_from_response(
+        response, Call("POST", "/v1/videos/generations", Redactor.of(apimart_simulator.api_key))
+    )
     assert isinstance(error, ApimartBadRequestError)
     assert (error.http_status, error.error_type) == (400, "invalid_duration")
     assert "duration: must be one of 5, 10" in error.api_message

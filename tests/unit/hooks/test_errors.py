@@ -19,8 +19,9 @@ from airflow_provider_apimart.exceptions import (
     ApimartServerError,
 )
 from airflow_provider_apimart.hooks._errors import Call, error_from_response, retry_after_seconds
+from airflow_provider_apimart.redaction import Redactor
 
-CALL = Call("POST", "/v1/videos/generations", secret="sk-secret")
+CALL = Call("POST", "/v1/videos/generations", Redactor.of("sk-secret"))
 
 
 def error_for(status: int, **response: Any) -> ApimartAPIError:

@@ -72,9 +72,12 @@ def test_explicit_arguments_win_over_extras() -> None:
 @pytest.mark.parametrize(
     ("extra", "fragment"),
     [
-        ('{"timeout": 0}', "timeout must be a positive number"),
-        ('{"timeout": "soon"}', "timeout must be a positive number"),
-        ('{"timeout": true}', "timeout must be a positive number"),
+        ('{"timeout": 0}', "timeout must be a positive, finite number"),
+        ('{"timeout": "soon"}', "timeout must be a positive, finite number"),
+        ('{"timeout": true}', "timeout must be a positive, finite number"),
+        ('{"timeout": NaN}', "timeout must be a positive, finite number"),
+        ('{"timeout": Infinity}', "timeout must be a positive, finite number"),
+        ('{"min_balance": NaN}', "min_balance must be a finite number"),
         ('{"max_retries": 11}', "max_retries must be a whole number from 0 to 10"),
         ('{"max_retries": 1.5}', "max_retries must be a whole number"),
         ('{"max_retries": -1}', "max_retries must be a whole number"),
