@@ -45,13 +45,19 @@ or could pay twice. Everything else may succeed on an Airflow retry::
         ├── ApimartVideoExpiredError    [fail] the result URLs expired before the videos were
         │                                  copied to ``output_path``
         ├── ApimartDownloadError               copying a video to ``output_path`` failed after a few
-        │                                  tries (network, 5xx, a file that is not a video)
+        │   │                                  tries (network, 5xx, a file that is not a video)
+        │   └── ApimartDownloadRefusedError [fail] a result the provider will not fetch: a URL
+        │                                      that is not http(s), a video over the size limit
         ├── ApimartStorageError                the paid video could not be written to ``output_path``
-        │                                  (disk full, bucket gone, credentials expired); a retry
-        │                                  only downloads, no new charge
+        │   │                                  (disk full, bucket gone, credentials expired); a retry
+        │   │                                  only downloads, no new charge
+        │   └── ApimartStorageUnusableError [fail] storage no retry can fix (no permission, a
+        │                                      read-only folder, an unknown scheme); fix it, then clear
         ├── ApimartTaskTimeoutError            not finished before ``timeout``; may still render
-        └── ApimartTaskWaitError               waiting broke off (status reads kept failing, or an
-                                               unexpected trigger event); the render may go on
+        ├── ApimartTaskWaitError               waiting broke off (status reads kept failing, or an
+        │                                      unexpected trigger event); the render may go on
+        └── ApimartUndocumentedStatusError [fail] the task stayed in a status the docs do not name
+                                               for longer than the grace; a clear waits again
 
     UserWarning
     └── ApimartRequestWarning                  a request sent as asked, though it looks wrong
@@ -75,6 +81,7 @@ __all__ = [
     "ApimartConfigurationError",
     "ApimartConnectionError",
     "ApimartDownloadError",
+    "ApimartDownloadRefusedError",
     "ApimartError",
     "ApimartIdempotencyInProgressError",
     "ApimartIdempotencyIndeterminateError",
@@ -92,6 +99,7 @@ __all__ = [
     "ApimartSchemaUnavailableError",
     "ApimartServerError",
     "ApimartStorageError",
+    "ApimartStorageUnusableError",
     "ApimartSubmitOutcomeUnknownError",
     "ApimartTaskCancelledError",
     "ApimartTaskFailedError",
@@ -99,6 +107,7 @@ __all__ = [
     "ApimartTaskTimeoutError",
     "ApimartTaskWaitError",
     "ApimartTransientAPIError",
+    "ApimartUndocumentedStatusError",
     "ApimartValidationError",
     "ApimartVideoExpiredError",
     "api_error_class",
@@ -332,6 +341,24 @@ class ApimartStorageError(ApimartError):
     deleted, credentials expired). Names the task, the remote task, where it tried to write and
     until when the source URL lives; an Airflow retry or a clear reattaches to the same job and
     only downloads (no new charge)."""
+
+
+class ApimartDownloadRefusedError(ApimartDownloadError, ApimartPermanentError):
+    """A result the provider will not fetch, on any try: its URL is not http(s) (``file://`` or
+    ``ftp://`` would read this machine or leave the web), or the video is larger than the
+    ``[apimart] max_video_bytes`` limit."""
+
+
+class ApimartStorageUnusableError(ApimartStorageError, ApimartPermanentError):
+    """``output_path`` cannot work as it is after the render (no write permission, a read-only
+    filesystem, a scheme with no filesystem installed): not retried, since each retry would fail
+    the same way. Fix the storage, then clear the task: it reattaches and only downloads."""
+
+
+class ApimartUndocumentedStatusError(ApimartPermanentError):
+    """The task reported a status the docs do not name for longer than the grace (10 min), so
+    whether it ends is unknown. Not retried (on Airflow 3.1-3.2 a retry would pay for a new job);
+    a clear waits for the same task again on Airflow 3.3+."""
 
 
 class ApimartRequestWarning(UserWarning):

@@ -160,11 +160,51 @@ class FailureKind(str, Enum):
     def is_permanent(self) -> bool:
         return self is not FailureKind.TASK_FAILED
 
+    @property
+    def advice(self) -> str:
+        return _ADVICE[self]
 
-# The API documents one failure code ("task_failed") and puts the cause in the message, so the
-# message is read for the causes the task-status page names: moderation and invalid input.
-_MODERATION_WORDS = ("moderation", "content policy", "content_policy", "sensitive", "inappropriate", "safety")
-_INVALID_INPUT_WORDS = ("invalid", "must be one of", "not supported", "unsupported")
+
+# The API documents one failure code ("task_failed") and puts the cause in the message, in the
+# language asked for (``?language=zh|en|ko|ja``), so the message is read for the causes the
+# task-status page names. A moderation refusal read as a passing failure would pay for a new job
+# on every retry, so the words lean wide: the cost of the mistake the other way is one retry.
+_FAILURE_WORDS: dict[FailureKind, tuple[str, ...]] = {
+    FailureKind.CONTENT_MODERATION: (
+        # English
+        "moderat", "content policy", "content_policy", "policy", "sensitive", "inappropriate",
+        "safety", "unsafe", "nsfw", "prohibited", "forbidden content", "blocked", "flagged",
+        "violat", "harmful", "censor", "explicit", "porn", "sexual",
+        # Chinese
+        "审核", "违规", "敏感", "违禁", "不合规", "不当", "色情", "涉黄", "暴力", "内容安全", "安全策略",
+        "屏蔽", "违反", "审查",
+        # Japanese
+        "不適切", "ポリシー", "審査", "規約", "違反", "センシティブ", "禁止",
+        # Korean
+        "검열", "유해", "정책", "부적절", "위반", "금지", "민감",
+    ),
+    FailureKind.INVALID_INPUT: (
+        "invalid", "must be one of", "not supported", "unsupported",
+        "无效", "不支持", "参数错误", "非法参数",
+        "無効", "サポートされていません", "不正なパラメータ",
+        "유효하지 않", "지원되지 않", "잘못된 매개변수",
+    ),
+}  # fmt: skip
+_ADVICE = {
+    FailureKind.CONTENT_MODERATION: "Not retried: APIMart's moderation refuses the same prompt and images "
+    "again (a retry would pay for a new job). Change them, then clear the task.",
+    FailureKind.INVALID_INPUT: "Not retried: the same parameters fail again. Fix them, then clear the task.",
+    FailureKind.TASK_FAILED: "An Airflow retry submits a new job (and pays for it).",
+}
+
+
+def failure_kind(*words: object) -> FailureKind:
+    """The kind of failure the API's words (message, code, type) describe."""
+    text = " ".join(str(word) for word in words if word is not None).lower()
+    for kind, markers in _FAILURE_WORDS.items():
+        if any(marker in text for marker in markers):
+            return kind
+    return FailureKind.TASK_FAILED
 
 
 class TaskError(_Lenient):
@@ -176,14 +216,7 @@ class TaskError(_Lenient):
 
     @property
     def kind(self) -> FailureKind:
-        words = " ".join(
-            str(part) for part in (self.message, self.code, self.type) if part is not None
-        ).lower()
-        if any(word in words for word in _MODERATION_WORDS):
-            return FailureKind.CONTENT_MODERATION
-        if any(word in words for word in _INVALID_INPUT_WORDS):
-            return FailureKind.INVALID_INPUT
-        return FailureKind.TASK_FAILED
+        return failure_kind(self.message, self.code, self.type)
 
 
 class TaskStatus(_Lenient):
@@ -205,7 +238,9 @@ class TaskStatus(_Lenient):
     def _warn_on_unknown_status(cls, status: str) -> str:
         if parse_state(status) is TaskState.UNKNOWN:
             log.warning(
-                "APIMart reported an undocumented task status %r; treating it as still running.", status
+                "APIMart reported an undocumented task status %r; treating it as still running "
+                "for now (a wait ends if it lasts).",
+                status,
             )
         return status
 

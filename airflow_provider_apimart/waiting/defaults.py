@@ -16,3 +16,6 @@ DEFAULT_MAX_POLL_INTERVAL = 60.0
 #: Failed status reads in a row (network, 429, 5xx, unreadable answers) tolerated before giving
 #: up; with the shared backoff that is a few minutes of outage.
 DEFAULT_MAX_FAILING_POLLS = 10
+#: How long a task may stay in a status the docs do not name before the wait ends for good: a
+#: status APIMart adds is read as "still running" for this long, then a person decides.
+UNDOCUMENTED_STATUS_GRACE = 600.0

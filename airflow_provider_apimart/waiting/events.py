@@ -29,6 +29,7 @@ from airflow_provider_apimart.exceptions import (
     ApimartTaskRejectedError,
     ApimartTaskTimeoutError,
     ApimartTaskWaitError,
+    ApimartUndocumentedStatusError,
 )
 from airflow_provider_apimart.models.responses import FailureKind, TaskState, TaskStatus
 
@@ -107,7 +108,10 @@ class WaitEvent:
             kind = FailureKind(self.reason) if self.reason in _FAILURE_KINDS else FailureKind.TASK_FAILED
             failed_class = ApimartTaskRejectedError if kind.is_permanent else ApimartTaskFailedError
             return failed_class(
-                self.message, remote_task_id=self.remote_task_id, error_code=self.error_code, kind=kind.value
+                f"{self.message.rstrip()} {kind.advice}",
+                remote_task_id=self.remote_task_id,
+                error_code=self.error_code,
+                kind=kind.value,
             )
         if self.status is EventStatus.CANCELLED:
             return ApimartTaskCancelledError(self._naming_the_task())
@@ -197,6 +201,19 @@ def gave_up(remote_task_id: str, failing_polls: int, last_error: ApimartError) -
         f"failed; the last: {last_error}. The render may still be running (and billed); a retry "
         "waits for the same task on Airflow 3.3+.",
         error_class=ApimartTaskWaitError.__name__,
+    )
+
+
+def undocumented_status(remote_task_id: str, raw_status: str, seconds: float) -> WaitEvent:
+    """The event of a task that stayed in a status the docs do not name past the grace."""
+    return WaitEvent(
+        EventStatus.ERROR,
+        remote_task_id,
+        "undocumented_status",
+        f"APIMart task {remote_task_id} has reported the undocumented status {raw_status[:40]!r} for "
+        f"{seconds:.0f} s, so whether it will end, and how, is unknown. Not retried: check the task in "
+        "the APIMart console; a clear waits for the same task again (Airflow 3.3+), without paying.",
+        error_class=ApimartUndocumentedStatusError.__name__,
     )
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from airflow_provider_apimart.exceptions import ApimartError, ApimartResponseError
-from airflow_provider_apimart.hooks._retry import backoff_delay, is_transient, retry_after_of
+from airflow_provider_apimart.hooks._retry import MAX_RETRY_AFTER, backoff_delay, is_transient, retry_after_of
 from airflow_provider_apimart.models.responses import TaskState, TaskStatus
 from airflow_provider_apimart.waiting import events
 from airflow_provider_apimart.waiting.defaults import (
@@ -22,6 +22,7 @@ from airflow_provider_apimart.waiting.defaults import (
     DEFAULT_MAX_POLL_INTERVAL,
     DEFAULT_POLL_INTERVAL,
     MAX_FIRST_POLL_JITTER,
+    UNDOCUMENTED_STATUS_GRACE,
 )
 
 if TYPE_CHECKING:
@@ -65,6 +66,8 @@ class TaskPoller:
     first_read_at: float | None = None
     failing_polls: int = field(default=0, init=False)
     _last_news: tuple[TaskState, int | None] | None = field(default=None, init=False)
+    #: When the task was first seen in a status the docs do not name (this loop), if it is in one.
+    _undocumented_since: float | None = field(default=None, init=False)
 
     def first_delay(self, now: float) -> float:
         """The wait before the first read of a loop (a deferral, or the worker's loop).
@@ -98,6 +101,14 @@ class TaskPoller:
         self.failing_polls = 0
         if status.is_terminal:
             return Step(event=events.for_terminal_status(status), status=status)
+        if status.state is TaskState.UNKNOWN:
+            if self._undocumented_since is None:
+                self._undocumented_since = now
+            elif now - self._undocumented_since >= UNDOCUMENTED_STATUS_GRACE:
+                seconds = now - self._undocumented_since
+                return Step(event=events.undocumented_status(status.id, status.status, seconds))
+        else:
+            self._undocumented_since = None
         news = (status.state, progress_quarter(status.progress))
         note = describe_progress(status) if news != self._last_news else None
         self._last_news = news
@@ -122,14 +133,21 @@ class TaskPoller:
         if self.failing_polls > self.max_failing_polls:
             return Step(event=events.gave_up(self.remote_task_id, self.failing_polls, error))
         retry_after = retry_after_of(error)
+        # A Retry-After is honoured up to the hook's own bound: a wish for an hour must not
+        # outlast the render (reads are free, and the next one may find it finished).
         wait = (
-            retry_after
+            min(retry_after, MAX_RETRY_AFTER)
             if retry_after is not None
             else max(self.poll_interval, backoff_delay(self.failing_polls))
         )
+        asked = (
+            f", Retry-After {retry_after:.0f} s capped at {MAX_RETRY_AFTER:.0f} s"
+            if retry_after is not None and retry_after > MAX_RETRY_AFTER
+            else ""
+        )
         note = (
             f"Reading APIMart task {self.remote_task_id} failed ({error}); trying again in {wait:.1f} s "
-            f"(failure {self.failing_polls} of {self.max_failing_polls} tolerated)."
+            f"(failure {self.failing_polls} of {self.max_failing_polls} tolerated{asked})."
         )
         return Step(delay=self._capped(wait, now), note=note, warning=True)
 

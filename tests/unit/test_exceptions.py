@@ -52,6 +52,9 @@ PERMANENT = [
     ApimartVideoExpiredError,
     ApimartIdempotencyKeyReusedError,
     ApimartIdempotencyIndeterminateError,
+    exceptions.ApimartDownloadRefusedError,
+    exceptions.ApimartStorageUnusableError,
+    exceptions.ApimartUndocumentedStatusError,
 ]
 RETRYABLE = [
     ApimartNotFoundError,

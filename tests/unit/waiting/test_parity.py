@@ -66,6 +66,15 @@ COMPLETED = status(
     {"status": "completed", "progress": 100, "cost": 0.4, "result": {"videos": [{"url": [VIDEO_URL]}]}}
 )
 
+#: A "completed" for a task not asked about: never taken for this one.
+ANOTHER_TASKS_STATUS: Answer = lambda request: httpx.Response(  # noqa: E731
+    200,
+    json={
+        "code": 200,
+        "data": {"id": "task_other", "status": "completed", "result": {"videos": [{"url": [VIDEO_URL]}]}},
+    },
+)
+
 
 def failed(message: str) -> Answer:
     return status({"status": "failed", "progress": 100, "error": {"message": message, "code": "task_failed"}})
@@ -83,6 +92,13 @@ OUTCOMES = {
     "failed": Outcome([failed("Upstream quota exhausted")], ApimartTaskFailedError),
     "moderated": Outcome([failed("Rejected by content moderation")], ApimartTaskRejectedError, True),
     "invalid input": Outcome([failed("invalid duration 7")], ApimartTaskRejectedError, True),
+    "moderated, NSFW": Outcome([failed("NSFW content detected")], ApimartTaskRejectedError, True),
+    "moderated, prohibited": Outcome([failed("Prohibited terms in prompt")], ApimartTaskRejectedError, True),
+    "moderated, policy": Outcome([failed("Blocked by policy")], ApimartTaskRejectedError, True),
+    "moderated, zh": Outcome([failed("内容审核未通过 包含敏感信息")], ApimartTaskRejectedError, True),
+    "moderated, ja": Outcome([failed("不適切なコンテンツが検出されました")], ApimartTaskRejectedError, True),
+    "moderated, ko": Outcome([failed("유해한 콘텐츠가 감지되었습니다")], ApimartTaskRejectedError, True),
+    "another task's status": Outcome([ANOTHER_TASKS_STATUS], ApimartTaskWaitError),
     "cancelled": Outcome([status({"status": "cancelled"})], ApimartTaskCancelledError, True),
     "timeout": Outcome([RUNNING], ApimartTaskTimeoutError),
     "401": Outcome([http_error(401, "authentication_error")], ApimartAuthenticationError, True),

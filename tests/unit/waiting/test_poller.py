@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from airflow_provider_apimart.exceptions import ApimartRateLimitError, ApimartUndocumentedStatusError
+from airflow_provider_apimart.hooks._retry import MAX_RETRY_AFTER
 from airflow_provider_apimart.models.responses import TaskStatus
+from airflow_provider_apimart.version_compat import AirflowFailException
+from airflow_provider_apimart.waiting.defaults import UNDOCUMENTED_STATUS_GRACE
+from airflow_provider_apimart.waiting.events import completed
 from airflow_provider_apimart.waiting.poller import TaskPoller
 
 POLL_INTERVAL = 10.0
@@ -115,3 +120,49 @@ def test_the_settle_delay_still_holds_when_first_read_at_is_past() -> None:
 def test_the_first_read_never_waits_past_the_deadline() -> None:
     poller = TaskPoller("task_X", first_poll_delay=5.0, first_read_at=1060.0, end_time=1020.0)
     assert poller.first_delay(now=1000.0) == 20.0
+
+
+def rate_limited(retry_after: float) -> ApimartRateLimitError:
+    return ApimartRateLimitError(
+        "slow down", http_status=429, error_type=None, error_code=None, retry_after=retry_after
+    )
+
+
+def test_a_retry_after_of_an_hour_is_waited_out_for_at_most_the_hooks_bound() -> None:
+    # One 429 asking for 3600 s used to sleep until the task's timeout, and a render that ended
+    # seconds later was reported as "did not finish".
+    poller = TaskPoller("task_X", poll_interval=POLL_INTERVAL, end_time=10_000.0)
+    step = poller.after_error(rate_limited(3600), now=0.0)
+    assert step.delay == MAX_RETRY_AFTER
+    assert "Retry-After 3600 s capped at 120 s" in (step.note or "")
+    done = TaskStatus.model_validate(
+        {"id": "task_X", "status": "completed", "result": {"videos": [{"url": ["https://cdn/v.mp4"]}]}}
+    )
+    assert poller.after_status(done, now=step.delay).event == completed("task_X")
+
+
+def test_a_short_retry_after_is_honoured_as_asked() -> None:
+    assert TaskPoller("task_X").after_error(rate_limited(3), now=0.0).delay == 3
+
+
+def test_an_undocumented_status_keeps_the_wait_going_for_the_grace_then_ends_it_for_good() -> None:
+    poller = TaskPoller("task_X", poll_interval=POLL_INTERVAL)
+    odd = TaskStatus(id="task_X", status="rendering_v2")
+    assert poller.after_status(odd, now=0.0).event is None
+    assert poller.after_status(odd, now=UNDOCUMENTED_STATUS_GRACE - 1).event is None
+    event = poller.after_status(odd, now=UNDOCUMENTED_STATUS_GRACE)
+    assert event.event is not None
+    error = event.event.error()
+    assert isinstance(error, ApimartUndocumentedStatusError)
+    assert isinstance(error, AirflowFailException)
+    assert "'rendering_v2' for 600 s" in str(error)
+
+
+def test_a_documented_status_in_between_restarts_the_grace() -> None:
+    poller = TaskPoller("task_X", poll_interval=POLL_INTERVAL)
+    odd = TaskStatus(id="task_X", status="rendering_v2")
+    poller.after_status(odd, now=0.0)
+    poller.after_status(TaskStatus(id="task_X", status="processing"), now=500.0)
+    assert poller.after_status(odd, now=700.0).event is None
+    assert poller.after_status(odd, now=1299.0).event is None
+    assert poller.after_status(odd, now=1300.0).event is not None
