@@ -76,6 +76,15 @@ def get_provider_info() -> dict[str, Any]:
                         "example": "3600",
                         "default": "3600",
                     },
+                    "max_video_bytes": {
+                        "description": "The largest result video a worker downloads into output_path, "
+                        "in bytes. A larger one (by its headers, or as it arrives) fails the task without "
+                        "a retry, before it fills the disk. APIMart's clips are tens of MB.",
+                        "version_added": "0.2.0",
+                        "type": "integer",
+                        "example": "2147483648",
+                        "default": "2147483648",
+                    },
                 },
             }
         },

@@ -1,8 +1,10 @@
 """Copy one result video over HTTP into a writer: streamed, hashed while it flows, checked, resumed.
 
-Memory stays flat whatever the size: one chunk (~1 MiB) is in flight at a time. A transient failure
-(5xx, 408, 429, a dropped or stalled connection) is tried again a few times within the call,
-resuming with ``Range`` where the server allows it; a refused URL (403/404/410) is not.
+Memory stays flat whatever the size: one chunk (~1 MiB) is in flight at a time, a compressed body
+(sent although ``identity`` was asked) is inflated in bounded steps, and no answer may exceed the
+size limit. A transient failure (5xx, 408, 429, a dropped or stalled connection) is tried again a
+few times within the call, resuming with ``Range`` where the server allows it; a refused URL
+(403/404/410) is not, nor is a URL that is not http(s).
 """
 
 from __future__ import annotations
@@ -10,22 +12,26 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Protocol
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import httpx
 
-from airflow_provider_apimart.exceptions import ApimartDownloadError, ApimartVideoExpiredError
+from airflow_provider_apimart.exceptions import (
+    ApimartDownloadError,
+    ApimartDownloadRefusedError,
+    ApimartVideoExpiredError,
+)
 from airflow_provider_apimart.hooks import _retry
 from airflow_provider_apimart.hooks._errors import retry_after_seconds
 from airflow_provider_apimart.hooks._settings import USER_AGENT, shared_ssl_context
+from airflow_provider_apimart.outputs._content import HEAD_BYTES, INFLATABLE, inflated, sniff_video_type
+from airflow_provider_apimart.outputs._signed_urls import HIDE_SIGNED_QUERIES, hidden_queries, public_url
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Sequence
+    from collections.abc import Iterable, Sequence
 
 #: Tries of one download within one call (the first included); an Airflow retry starts over.
 DOWNLOAD_ATTEMPTS = 4
@@ -35,15 +41,15 @@ TIMEOUT = httpx.Timeout(60.0, connect=10.0)
 
 _EXPIRED_STATUSES = frozenset({403, 404, 410})
 _GENERIC_TYPES = frozenset({"", "application/octet-stream", "binary/octet-stream"})
-#: Enough leading bytes for every signature below, the WebM doctype included.
-_HEAD_BYTES = 64
-_EBML = b"\x1a\x45\xdf\xa3"
-_MOV_BOXES = frozenset({b"moov", b"mdat", b"free", b"wide"})
 _CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+|\*)")
+_WEB_SCHEMES = frozenset({"http", "https"})
 
 
 class ChunkWriter(Protocol):
-    """Where the bytes go; ``restart`` throws away what was written, for a server without Range."""
+    """Where the bytes go. ``start`` says what they are before the first of them (and again after
+    a ``restart``, which throws away what was written, for a server without Range)."""
+
+    def start(self, content_type: str) -> None: ...
 
     def write(self, pieces: Sequence[bytes]) -> None: ...
 
@@ -71,21 +77,22 @@ class Source:
         return public_url(self.url)
 
 
-def public_url(url: str) -> str:
-    """The URL without query, fragment or user info: a signed URL's query is its credential."""
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, "", ""))
-
-
 def new_client() -> httpx.Client:
-    """A client for result URLs: no auth of any kind, since they live on another host (a CDN)."""
+    """A client for result URLs: no auth of any kind, since they live on another host (a CDN), and
+    web URLs only, redirects included."""
     return httpx.Client(
         auth=None,
         follow_redirects=True,
         timeout=TIMEOUT,
         verify=shared_ssl_context(),
         headers={"User-Agent": USER_AGENT},
+        event_hooks={"request": [_web_only]},
     )
+
+
+def _web_only(request: httpx.Request) -> None:
+    if request.url.scheme not in _WEB_SCHEMES:
+        raise httpx.UnsupportedProtocol(f"Request URL has an unsupported protocol '{request.url.scheme}://'.")
 
 
 def human_size(size: int) -> str:
@@ -114,24 +121,31 @@ class _Progress:
     declared_type: str = ""
     content_type: str | None = None  # set once the type (or signature) has been judged
     resumable: bool = True
+    started: bool = False  # the writer was told the content type
 
     def reset(self, writer: ChunkWriter) -> None:
         writer.restart()
         self.hasher = hashlib.sha256()
         self.received, self.total, self.head, self.content_type = 0, None, b"", None
+        self.started = False
 
 
-def download(client: httpx.Client, source: Source, writer: ChunkWriter, *, log: Any) -> Downloaded:
+def download(
+    client: httpx.Client, source: Source, writer: ChunkWriter, *, log: Any, max_bytes: int
+) -> Downloaded:
     """Stream ``source`` into ``writer``; the writer's commit or abort is the caller's.
 
     :raises ApimartVideoExpiredError: the URL answered 403, 404 or 410 (not retried).
+    :raises ApimartDownloadRefusedError: the URL is not http(s), or the video is over ``max_bytes``.
     :raises ApimartDownloadError: not a video, or still failing after ``DOWNLOAD_ATTEMPTS`` tries.
     """
-    logging.getLogger("httpx").addFilter(_HIDE_SIGNED_QUERIES)  # once: addFilter skips duplicates
+    if urlsplit(source.url).scheme.lower() not in _WEB_SCHEMES:
+        raise _refused(source, "its URL is not http(s); the provider fetches only web URLs")
+    logging.getLogger("httpx").addFilter(HIDE_SIGNED_QUERIES)  # once: addFilter skips duplicates
     progress = _Progress()
     for attempt in range(1, DOWNLOAD_ATTEMPTS + 1):
         try:
-            _attempt(client, source, writer, progress, log)
+            _attempt(client, source, writer, progress, log, max_bytes)
         except _Retry as failure:
             retry_after = failure.retry_after
             too_long = retry_after is not None and retry_after > _retry.MAX_RETRY_AFTER
@@ -167,7 +181,7 @@ def _next_step(progress: _Progress) -> str:
 
 
 def _attempt(
-    client: httpx.Client, source: Source, writer: ChunkWriter, progress: _Progress, log: Any
+    client: httpx.Client, source: Source, writer: ChunkWriter, progress: _Progress, log: Any, max_bytes: int
 ) -> None:
     if progress.received and not progress.resumable:
         progress.reset(writer)
@@ -176,14 +190,18 @@ def _attempt(
         headers["Range"] = f"bytes={progress.received}-"
     try:
         with (
-            _hidden_queries(),
+            hidden_queries(),
             client.stream("GET", source.url, headers=headers, follow_redirects=True) as response,
         ):
-            encoded = _start(response, source, writer, progress, log)
-            _copy_body(response.iter_bytes() if encoded else response.iter_raw(), source, writer, progress)
+            encoding = _start(response, source, writer, progress, log, max_bytes)
+            raw = response.iter_raw()
+            pieces = (
+                raw if encoding is None else inflated(raw, encoding, f"{source.label} from {source.public}")
+            )
+            _copy_body(pieces, source, writer, progress, max_bytes)
     except httpx.TransportError as error:
-        if isinstance(error, httpx.UnsupportedProtocol):
-            raise _unusable(source, error) from None
+        if isinstance(error, httpx.UnsupportedProtocol):  # a redirect to file://, ftp://, ...
+            raise _refused(source, f"it redirects to a URL that is not http(s) ({error})") from None
         raise _Retry(f"{type(error).__name__}: {error}") from None
     except (httpx.HTTPError, httpx.InvalidURL) as error:  # too many redirects, an undecodable body
         raise _unusable(source, error) from None
@@ -191,26 +209,43 @@ def _attempt(
         raise ApimartDownloadError(f"{_cap(source.label)} at {source.public} is empty (0 bytes received).")
     if progress.total is not None and progress.received != progress.total:
         raise _Retry(f"the answer ended after {progress.received} of {progress.total} bytes")
-    if progress.content_type is None:
-        _judge(source, progress)  # a file shorter than the signature window
 
 
-def _copy_body(pieces: Iterator[bytes], source: Source, writer: ChunkWriter, progress: _Progress) -> None:
+def _copy_body(
+    pieces: Iterable[bytes], source: Source, writer: ChunkWriter, progress: _Progress, max_bytes: int
+) -> None:
     """Hash and count each piece as it arrives; hand them to the writer ~1 MiB at a time. When the
-    connection breaks, what did arrive is written before the error goes on: a resume loses nothing."""
+    connection breaks, what did arrive is written before the error goes on: a resume loses nothing
+    (unless too little came to judge the type by: then the next try starts over)."""
     pending: list[bytes] = []
     pending_bytes = 0
     try:
         for piece in pieces:
             _take(piece, source, progress)
+            if progress.received > max_bytes:
+                raise _too_large(source, max_bytes, f"more than {human_size(max_bytes)} arrived")
             pending.append(piece)
             pending_bytes += len(piece)
             if pending_bytes >= CHUNK_BYTES:
-                writer.write(pending)
+                _hand_over(writer, pending, progress)
                 pending, pending_bytes = [], 0
-    finally:
-        if pending:
-            writer.write(pending)
+    except BaseException:
+        if pending and progress.content_type is not None:
+            _hand_over(writer, pending, progress)
+        elif pending:
+            progress.reset(writer)
+        raise
+    if progress.content_type is None:
+        _judge(source, progress)  # a file shorter than the signature window
+    if pending:
+        _hand_over(writer, pending, progress)
+
+
+def _hand_over(writer: ChunkWriter, pending: list[bytes], progress: _Progress) -> None:
+    if not progress.started:
+        writer.start(progress.content_type or "")
+        progress.started = True
+    writer.write(pending)
 
 
 def _unusable(source: Source, error: Exception) -> ApimartDownloadError:
@@ -219,11 +254,31 @@ def _unusable(source: Source, error: Exception) -> ApimartDownloadError:
     )
 
 
+def _refused(source: Source, why: str) -> ApimartDownloadRefusedError:
+    return ApimartDownloadRefusedError(
+        f"Will not download {source.label} from {source.public}: {why}. Not retried: every try "
+        "would meet the same answer."
+    )
+
+
+def _too_large(source: Source, max_bytes: int, what: str) -> ApimartDownloadRefusedError:
+    return _refused(
+        source,
+        f"{what}, over the limit of {human_size(max_bytes)} ([apimart] max_video_bytes, "
+        f"{max_bytes} bytes; raise it if such videos are expected)",
+    )
+
+
 def _start(
-    response: httpx.Response, source: Source, writer: ChunkWriter, progress: _Progress, log: Any
-) -> bool:
-    """Check an answer's status and headers and line ``progress`` up with its first byte; True
-    when its body is content-encoded (then it is decoded, and neither counted against
+    response: httpx.Response,
+    source: Source,
+    writer: ChunkWriter,
+    progress: _Progress,
+    log: Any,
+    max_bytes: int,
+) -> str | None:
+    """Check an answer's status and headers and line ``progress`` up with its first byte; the
+    body's content encoding, if any (then it is inflated here, and neither counted against
     Content-Length nor resumed, since both count encoded bytes)."""
     code = response.status_code
     if code in _EXPIRED_STATUSES:
@@ -240,8 +295,8 @@ def _start(
         raise ApimartDownloadError(
             f"Cannot download {source.label} from {source.public}: it answered HTTP {code}."
         )
-    encoded: bool = response.headers.get("content-encoding", "identity").strip().lower() != "identity"
-    if encoded:
+    encoding = _encoding(response, source)
+    if encoding is not None:
         progress.resumable = False
     if code == 206:
         match = _CONTENT_RANGE.fullmatch(response.headers.get("content-range", "").strip())
@@ -257,8 +312,10 @@ def _start(
             source.label,
         )
         progress.reset(writer)
-    if code == 200 and not encoded and "content-length" in response.headers:
+    if code == 200 and encoding is None and response.headers.get("content-length", "").strip().isdigit():
         progress.total = int(response.headers["content-length"])
+    if progress.total is not None and progress.total > max_bytes:
+        raise _too_large(source, max_bytes, f"it is {human_size(progress.total)} by its headers")
     if progress.received == 0:
         progress.declared_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
         if not progress.declared_type.startswith("video/") and progress.declared_type not in _GENERIC_TYPES:
@@ -268,16 +325,27 @@ def _start(
                 f"{_cap(source.label)} at {source.public} is not a video: HTTP {code} with "
                 f"Content-Type {progress.declared_type!r}{size}."
             )
-    return encoded
+    return encoding
+
+
+def _encoding(response: httpx.Response, source: Source) -> str | None:
+    """The body's content encoding, None for none; one this module cannot inflate in bounded steps
+    (br, zstd, a chain of several) is refused."""
+    encoding: str = response.headers.get("content-encoding", "identity").strip().lower()
+    if encoding in ("", "identity"):
+        return None
+    if encoding not in INFLATABLE:
+        raise _refused(source, f"it sent a {encoding!r}-encoded body although 'identity' was asked for")
+    return encoding
 
 
 def _take(chunk: bytes, source: Source, progress: _Progress) -> None:
     """Count and hash one chunk; judge the file by its first bytes once enough have come."""
-    if len(progress.head) < _HEAD_BYTES:
-        progress.head += chunk[: _HEAD_BYTES - len(progress.head)]
+    if len(progress.head) < HEAD_BYTES:
+        progress.head += chunk[: HEAD_BYTES - len(progress.head)]
     progress.hasher.update(chunk)
     progress.received += len(chunk)
-    if progress.content_type is None and len(progress.head) >= _HEAD_BYTES:
+    if progress.content_type is None and len(progress.head) >= HEAD_BYTES:
         _judge(source, progress)
 
 
@@ -296,16 +364,6 @@ def _judge(source: Source, progress: _Progress) -> None:
     progress.content_type = sniffed
 
 
-def sniff_video_type(head: bytes) -> str | None:
-    """The video type the leading bytes show (an ISO-BMFF box or an EBML header), else None."""
-    if head.startswith(_EBML):
-        return "video/webm" if b"webm" in head else "video/x-matroska"
-    box = head[4:8]
-    if box == b"ftyp":
-        return "video/quicktime" if head[8:12] == b"qt  " else "video/mp4"
-    return "video/quicktime" if box in _MOV_BOXES else None
-
-
 def _cap(text: str) -> str:
     return text[:1].upper() + text[1:]
 
@@ -314,30 +372,3 @@ def _when(epoch: float | None) -> str:
     return (
         "unknown" if epoch is None else f"{datetime.fromtimestamp(epoch, tz=timezone.utc):%Y-%m-%d %H:%M} UTC"
     )
-
-
-# httpx logs every request's whole URL at INFO ("HTTP Request: GET https://cdn/...?token=..."), and
-# Airflow writes INFO to the task log every viewer of the DAG can read. While this module downloads
-# (a context variable, so other clients' lines are left alone), the query is cut from those lines.
-_DOWNLOADING: ContextVar[bool] = ContextVar("apimart_downloading", default=False)
-
-
-class _HideSignedQueries(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        if _DOWNLOADING.get() and isinstance(record.args, tuple):
-            record.args = tuple(
-                public_url(str(arg)) if isinstance(arg, httpx.URL) else arg for arg in record.args
-            )
-        return True
-
-
-_HIDE_SIGNED_QUERIES = _HideSignedQueries()
-
-
-@contextmanager
-def _hidden_queries() -> Iterator[None]:
-    token = _DOWNLOADING.set(True)
-    try:
-        yield
-    finally:
-        _DOWNLOADING.reset(token)

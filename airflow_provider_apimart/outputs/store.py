@@ -2,19 +2,18 @@
 
 Result URLs expire (about 24 h after the render), so an operator calls :func:`store_videos` on the
 worker once a render completes; never in the triggerer, whose event loop it would block. For each
-video, ``<remote_task_id>[-N]<ext>`` appears whole or not at all, then ``<remote_task_id>[-N].json``
-beside it says what made it: a record present means its video is complete. A retry finds both
-and downloads nothing again.
+video, ``<remote_task_id>[-N]<ext>`` (the extension from the content) appears whole or not at all,
+then ``<remote_task_id>[-N].json`` beside it says what made it: a record present means its video is
+complete. A retry finds both, checks the file against the record's sha256, and downloads nothing
+again.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import os
-import re
-from dataclasses import dataclass
 from datetime import datetime, timezone
-from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -24,17 +23,20 @@ from airflow_provider_apimart.exceptions import (
     ApimartError,
     ApimartResponseError,
     ApimartStorageError,
+    ApimartStorageUnusableError,
 )
+from airflow_provider_apimart.outputs import naming
 from airflow_provider_apimart.outputs._download import (
     DOWNLOAD_ATTEMPTS,
     Source,
     download,
     human_size,
     new_client,
-    public_url,
 )
-from airflow_provider_apimart.outputs._writers import atomic_writer, is_local, write_text
+from airflow_provider_apimart.outputs._writers import VideoWriter, is_local, write_text
 from airflow_provider_apimart.outputs.paths import relative_path_problem
+from airflow_provider_apimart.outputs.records import StoredVideo, earlier_copy
+from airflow_provider_apimart.version_compat import conf
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -46,33 +48,10 @@ if TYPE_CHECKING:
 
 __all__ = ["DOWNLOAD_ATTEMPTS", "StoredVideo", "output_folder", "store_videos"]
 
-#: Used when a result URL's path has no usable suffix.
-DEFAULT_EXTENSION = ".mp4"
-_EXTENSION = re.compile(r"\.[a-z0-9]{1,8}")
-#: The remote task id names the files, so it must not be able to climb out of ``output_path``.
-_SAFE_TASK_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,199}")
-
-
-@dataclass(frozen=True)
-class StoredVideo:
-    """One video kept in ``output_path``."""
-
-    #: ``str()`` of the stored file's ObjectStoragePath (``file:///...`` for a local folder).
-    uri: str
-    sha256: str
-    bytes: int
-    content_type: str
-    #: The result URL without its query string: a signed URL's query is its credential.
-    source_url: str
-
-    def to_xcom(self) -> dict[str, Any]:
-        """What downstream tasks need; the source URL stays in the record (it expires anyway)."""
-        return {
-            "uri": self.uri,
-            "sha256": self.sha256,
-            "bytes": self.bytes,
-            "content_type": self.content_type,
-        }
+#: The default of ``[apimart] max_video_bytes``: 2 GiB, far above any clip APIMart renders.
+DEFAULT_MAX_VIDEO_BYTES = 2 * 1024**3
+#: OS errors that no retry fixes: the folder cannot take writes as it is.
+_UNUSABLE_ERRNOS = frozenset({errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOTDIR, errno.EISDIR})
 
 
 def store_videos(
@@ -98,16 +77,22 @@ def store_videos(
     :raises ApimartDownloadError: a video could not be copied within ``DOWNLOAD_ATTEMPTS`` tries,
         or what was received is not a video.
     """
-    folder = output_folder(output_path)
+    try:
+        folder = output_folder(output_path)
+    except ApimartConfigurationError:
+        raise
+    except Exception as error:  # a scheme with no filesystem here, a bad URI
+        raise storage_failure(error, output_path, status, provenance) from error
     urls = status.video_urls
     if not urls:
         raise ApimartResponseError(f"APIMart task {status.id} has no video URL to store.")
-    if not _SAFE_TASK_ID.fullmatch(status.id) or ".." in status.id:
+    if not naming.is_safe_task_id(status.id):
         raise ApimartResponseError(f"APIMart task id {status.id!r} cannot name a file in {output_path}.")
+    max_bytes = conf.getint("apimart", "max_video_bytes", fallback=DEFAULT_MAX_VIDEO_BYTES)
     http = client if client is not None else new_client()
     try:
         return [
-            _store_one(http, folder, status, index, url, provenance=provenance, log=log)
+            _store_one(http, folder, status, index, url, provenance=provenance, log=log, max_bytes=max_bytes)
             for index, url in enumerate(urls, start=1)
         ]
     finally:
@@ -138,37 +123,45 @@ def _store_one(
     *,
     provenance: Mapping[str, Any],
     log: Any,
+    max_bytes: int,
 ) -> StoredVideo:
     count = len(status.video_urls)
-    stem = status.id if index == 1 else f"{status.id}-{index}"
-    video_path = folder / f"{stem}{_extension(url)}"
-    record_path = folder / f"{stem}.json"
+    stem = naming.stem(status.id, index)
+    record_path = folder / naming.record_name(stem)
     expires_at = float(status.expires_at) if status.expires_at is not None else None
     source = Source(url, status.id, f"video {index} of {count} of APIMart task {status.id}", expires_at)
-    earlier = _earlier_copy(video_path, record_path, source)
+    earlier = earlier_copy(folder, stem, remote_task_id=status.id, url=url)
     if earlier is not None:
         log.info(
-            "Video %d of %d of APIMart task %s is already stored at %s from an earlier try: "
-            "not downloaded again.",
+            "Video %d of %d of APIMart task %s is already stored at %s from an earlier try (sha256 "
+            "checked): not downloaded again.",
             index,
             count,
             status.id,
             earlier.uri,
         )
         return earlier
-    log.info("Downloading %s from %s to %s.", source.label, source.public, video_path)
+    log.info("Downloading %s from %s to %s.", source.label, source.public, folder / f"{stem}.*")
+    writer = VideoWriter(lambda content_type: folder / f"{stem}{naming.extension_for(content_type)}")
     try:
-        with atomic_writer(video_path) as writer:
-            got = download(http, source, writer, log=log)
+        try:
+            got = download(http, source, writer, log=log, max_bytes=max_bytes)
+            writer.commit()
+        except BaseException:
+            writer.abort()
+            raise
     except ApimartError:
         raise
     except Exception as error:  # each store fails its own way (OSError, botocore, gcsfs, ...)
-        raise storage_failure(error, video_path, status, provenance) from error
+        raise storage_failure(error, writer.target or folder, status, provenance) from error
+    video_path = writer.target
+    assert video_path is not None  # a download that returned has started its writer
     stored = StoredVideo(str(video_path), got.sha256, got.bytes, got.content_type, source.public)
     record = {
         **provenance,
         "remote_task_id": status.id,
         "index": index,
+        "file": video_path.name,
         "source_url": stored.source_url,
         "sha256": stored.sha256,
         "bytes": stored.bytes,
@@ -196,18 +189,30 @@ def _store_one(
 
 
 def storage_failure(
-    error: BaseException, target: ObjectStoragePath, status: TaskStatus, provenance: Mapping[str, Any]
+    error: BaseException, target: ObjectStoragePath | str, status: TaskStatus, provenance: Mapping[str, Any]
 ) -> ApimartStorageError:
     """The one error of a store that failed after the render was paid: who, what, where, until when."""
     cause = describe_failure(error)
     task = provenance.get("task_id")
     expires = _until(status.expires_at)
-    return ApimartStorageError(
+    unusable = is_unusable_storage(error, local=not isinstance(target, str) and is_local(target))
+    error_class = ApimartStorageUnusableError if unusable else ApimartStorageError
+    retry = "Not retried: no retry can fix that. " if unusable else ""
+    return error_class(
         f"Task {task!r}: the paid video of APIMart task {status.id} could not be written to {target} "
-        f"({cause}). Its source URL lives until {expires}. A retry or a clear reattaches to the same job "
-        "and only downloads (no new charge): fix the storage and clear the task before then. To keep it "
-        f"by hand, ApimartHook().get_task({status.id!r}).video_urls gives the URL to download."
+        f"({cause}). Its source URL lives until {expires}. {retry}A retry or a clear reattaches to the "
+        "same job and only downloads (no new charge): fix the storage and clear the task before then. "
+        f"To keep it by hand, ApimartHook().get_task({status.id!r}).video_urls gives the URL to download."
     )
+
+
+def is_unusable_storage(error: BaseException, *, local: bool) -> bool:
+    """A store that cannot take this write as it is: no filesystem for the scheme (an import or a
+    value error), or a local folder without write permission, read-only, or a file where a folder
+    should be. An object store's refusal may be credentials that expire and renew: retried."""
+    if isinstance(error, ImportError | ValueError):
+        return True
+    return local and isinstance(error, OSError) and error.errno in _UNUSABLE_ERRNOS
 
 
 #: How much of a store's own error message goes into ours.
@@ -226,33 +231,3 @@ def _until(expires_at: float | None) -> str:
     when = datetime.fromtimestamp(expires_at, tz=timezone.utc)
     hours = (expires_at - datetime.now(timezone.utc).timestamp()) / 3600
     return f"{when:%Y-%m-%d %H:%M} UTC (expires_at {int(expires_at)}, in {hours:.1f} h)"
-
-
-def _extension(url: str) -> str:
-    suffix = PurePosixPath(urlsplit(url).path).suffix.lower()
-    return suffix if _EXTENSION.fullmatch(suffix) else DEFAULT_EXTENSION
-
-
-def _earlier_copy(
-    video_path: ObjectStoragePath, record_path: ObjectStoragePath, source: Source
-) -> StoredVideo | None:
-    """The video an earlier try stored, if its record matches this task and URL and its size."""
-    try:
-        record = json.loads(record_path.read_text())
-        size = os.path.getsize(video_path.path) if is_local(video_path) else video_path.stat().st_size
-    except (OSError, ValueError):  # missing, unreadable or not JSON: download again
-        return None
-    if not isinstance(record, dict):
-        return None
-    sha256, stored_bytes = record.get("sha256"), record.get("bytes")
-    if (
-        record.get("remote_task_id") != source.remote_task_id
-        or record.get("source_url") != public_url(source.url)
-        or not isinstance(sha256, str)
-        or not isinstance(stored_bytes, int)
-        or stored_bytes != size
-    ):
-        return None
-    return StoredVideo(
-        str(video_path), sha256, stored_bytes, str(record.get("content_type", "")), source.public
-    )

@@ -125,7 +125,7 @@ def test_a_retry_finds_the_stored_video_and_downloads_nothing(
 
     assert again == first
     assert len(sim.state.media_gets()) == 1
-    assert "from an earlier try: not downloaded again" in caplog.text
+    assert "from an earlier try (sha256 checked): not downloaded again" in caplog.text
 
 
 def test_a_dropped_connection_resumes_with_range_and_the_file_is_identical(

@@ -17,7 +17,8 @@ from airflow_provider_apimart.exceptions import (
 )
 from airflow_provider_apimart.hooks._settings import USER_AGENT
 from airflow_provider_apimart.outputs import DOWNLOAD_ATTEMPTS, StoredVideo, store_videos
-from airflow_provider_apimart.outputs._download import new_client, sniff_video_type
+from airflow_provider_apimart.outputs._content import sniff_video_type
+from airflow_provider_apimart.outputs._download import new_client
 from tests.unit.outputs.helpers import MP4, PUBLIC, URL, completed, cut_video, log, part, video
 
 if TYPE_CHECKING:

@@ -56,11 +56,19 @@ def test_a_relative_output_path_is_refused(output_path: str) -> None:
     assert "absolute" in str(raised.value)
 
 
-def test_each_video_gets_its_own_name_and_record(cdn: respx.MockRouter, tmp_path: Path) -> None:
-    urls = [URL, f"{CDN}/v/second.webm?token=a", f"{CDN}/v/third?token=b"]
+WEBM = b"\x1a\x45\xdf\xa3\x9f\x42\x86\x81\x01\x42\x82\x84webm" + bytes(200)
 
-    stored = store_videos(str(tmp_path), completed(*urls), provenance={"dag_id": "d"}, log=log)
 
+def test_each_video_gets_its_own_name_and_record(tmp_path: Path) -> None:
+    urls = [URL, f"{CDN}/v/second.mp4?token=a", f"{CDN}/v/third?token=b"]
+    with respx.mock() as router:
+        router.get(f"{CDN}/v/second.mp4").mock(
+            return_value=video(WEBM, content_type="application/octet-stream")
+        )
+        router.get(url__startswith=CDN).mock(side_effect=lambda request: video())
+        stored = store_videos(str(tmp_path), completed(*urls), provenance={"dag_id": "d"}, log=log)
+
+    # The extension is the content's: the second URL says .mp4 and serves a WebM.
     names = ["task_1.mp4", "task_1-2.webm", "task_1-3.mp4"]
     assert [video.uri for video in stored] == [f"file://{tmp_path}/{name}" for name in names]
     assert sorted(path.name for path in tmp_path.iterdir()) == sorted(
@@ -70,8 +78,20 @@ def test_each_video_gets_its_own_name_and_record(cdn: respx.MockRouter, tmp_path
         json.loads((tmp_path / f"{stem}.json").read_text()) for stem in ("task_1", "task_1-2", "task_1-3")
     ]
     assert [record["index"] for record in records] == [1, 2, 3]
-    assert [record["source_url"] for record in records] == [PUBLIC, f"{CDN}/v/second.webm", f"{CDN}/v/third"]
+    assert [record["source_url"] for record in records] == [PUBLIC, f"{CDN}/v/second.mp4", f"{CDN}/v/third"]
+    assert [record["file"] for record in records] == names
     assert all(record["dag_id"] == "d" for record in records)
+
+
+@pytest.mark.parametrize("path", ["/v/task_1.json", "/v/clip.JSON", "/v/clip.json/", "/v/a.exe"])
+def test_a_url_that_names_another_kind_of_file_cannot_overwrite_the_record(
+    cdn: respx.MockRouter, tmp_path: Path, path: str
+) -> None:
+    # A result URL ending in .json once saved the video as <id>.json, then its record overwrote it.
+    (stored,) = store_videos(str(tmp_path), completed(f"{CDN}{path}?token=a"), provenance={}, log=log)
+    assert stored.uri == f"file://{tmp_path}/task_1.mp4"
+    assert (tmp_path / "task_1.mp4").read_bytes() == MP4
+    assert json.loads((tmp_path / "task_1.json").read_text())["sha256"] == stored.sha256
 
 
 def test_to_xcom_is_exactly_what_downstream_tasks_need() -> None:
@@ -146,9 +166,28 @@ def _no_video(folder: Path) -> None:
     (folder / "task_1.mp4").unlink()
 
 
+def _same_size_other_bytes(folder: Path) -> None:
+    # What two writers sharing one .part once published: the right size, zero-filled gaps.
+    (folder / "task_1.mp4").write_bytes(MP4[:4000] + bytes(len(MP4) - 4000))
+
+
+def _record_names_the_record(folder: Path) -> None:
+    record = json.loads((folder / "task_1.json").read_text())
+    (folder / "task_1.json").write_text(json.dumps({**record, "file": "task_1.json"}))
+
+
 @pytest.mark.parametrize(
     "spoil",
-    [_truncate_video, _other_task_in_record, _other_url_in_record, _broken_record, _no_record, _no_video],
+    [
+        _truncate_video,
+        _other_task_in_record,
+        _other_url_in_record,
+        _broken_record,
+        _no_record,
+        _no_video,
+        _same_size_other_bytes,
+        _record_names_the_record,
+    ],
 )
 def test_an_earlier_copy_that_does_not_match_is_downloaded_again(
     cdn: respx.MockRouter, tmp_path: Path, spoil: Callable[[Path], None]
@@ -176,4 +215,55 @@ def test_a_failed_download_leaves_neither_part_nor_record(tmp_path: Path) -> Non
         router.get(URL).mock(return_value=httpx.Response(404))
         with pytest.raises(ApimartVideoExpiredError, match="HTTP 404"):
             store_videos(str(tmp_path / "out"), completed(URL), provenance={}, log=log)
-    assert list((tmp_path / "out").iterdir()) == []
+    assert not (tmp_path / "out").exists() or list((tmp_path / "out").iterdir()) == []
+
+
+def test_a_record_without_file_from_an_earlier_release_is_still_trusted(
+    cdn: respx.MockRouter, tmp_path: Path
+) -> None:
+    store_videos(str(tmp_path), completed(URL), provenance={}, log=log)
+    record = json.loads((tmp_path / "task_1.json").read_text())
+    del record["file"]
+    (tmp_path / "task_1.json").write_text(json.dumps(record))
+    store_videos(str(tmp_path), completed(URL), provenance={}, log=log)
+    assert cdn.calls.call_count == 1
+
+
+def test_two_tries_storing_one_video_at_once_publish_it_whole(tmp_path: Path) -> None:
+    import hashlib
+    import threading
+
+    body = MP4 * 50  # ~500 KB, sent in 50 pieces by each answer
+    both_started = threading.Barrier(2)
+
+    class Slow(httpx.SyncByteStream):
+        def __iter__(self) -> Iterator[bytes]:
+            both_started.wait(timeout=10)
+            for start in range(0, len(body), len(MP4)):
+                yield body[start : start + len(MP4)]
+
+    with respx.mock() as router:
+        router.get(url__startswith=CDN).mock(
+            side_effect=lambda request: httpx.Response(
+                200, headers={"Content-Type": "video/mp4"}, stream=Slow()
+            )
+        )
+        results: list[StoredVideo] = []
+        tries = [
+            threading.Thread(
+                target=lambda: results.extend(
+                    store_videos(str(tmp_path), completed(URL), provenance={}, log=log)
+                )
+            )
+            for _ in range(2)
+        ]
+        for thread in tries:
+            thread.start()
+        for thread in tries:
+            thread.join(timeout=30)
+
+    assert len(results) == 2
+    assert (tmp_path / "task_1.mp4").read_bytes() == body
+    record = json.loads((tmp_path / "task_1.json").read_text())
+    assert record["sha256"] == hashlib.sha256(body).hexdigest() == results[0].sha256
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["task_1.json", "task_1.mp4"]

@@ -52,4 +52,22 @@ def test_restart_and_abort(tmp_path: Path) -> None:
     writer.write([b"right"])
     writer.commit()
     assert target.read_bytes() == b"right"
-    assert not (tmp_path / f"clip.mp4{PART_SUFFIX}").exists()
+    assert [path.name for path in tmp_path.iterdir()] == ["clip.mp4"]
+    assert PART_SUFFIX not in "".join(os.listdir(tmp_path))
+
+
+def test_two_writers_of_one_file_never_mix_their_bytes(tmp_path: Path) -> None:
+    # A zombie try and its retry (or an operator and a sensor) storing the same video once shared
+    # one .part: the published file had the other's gaps, zero-filled, under the true sha256.
+    target = tmp_path / "clip.mp4"
+    first, second = LocalWriter(str(target)), LocalWriter(str(target))
+    assert first.part != second.part
+    for index in range(100):
+        first.write([b"A" * 1000])
+        if index < 60:
+            second.write([b"B" * 1000])  # the second stops early and publishes first
+    second.commit()
+    assert target.read_bytes() == b"B" * 60_000
+    first.commit()
+    assert target.read_bytes() == b"A" * 100_000  # whole, never mixed
+    assert os.listdir(tmp_path) == ["clip.mp4"]
