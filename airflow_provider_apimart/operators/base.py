@@ -32,6 +32,7 @@ from airflow_provider_apimart.operators.submission import (
 from airflow_provider_apimart.version_compat import conf
 from airflow_provider_apimart.waiting.defaults import DEFAULT_FIRST_POLL_DELAY, DEFAULT_POLL_INTERVAL
 from airflow_provider_apimart.waiting.outcome import XCOM_TASK_ID, ApimartWaitMixin
+from airflow_provider_apimart.waiting.rules import checked_number
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -126,9 +127,14 @@ class ApimartBaseVideoOperator(ApimartWaitMixin, BaseOperator):
             output_path=output_path,
         )
         self.wait_for_completion = wait_for_completion
-        self.timeout_seconds = timeout.total_seconds() if isinstance(timeout, timedelta) else float(timeout)
+        where = f"Task {self.task_id!r}"
+        self.timeout_seconds = checked_number("timeout (seconds or a timedelta)", timeout, where=where)
         self.force_new_generation = force_new_generation
-        self.min_balance = min_balance
+        self.min_balance = (
+            None
+            if min_balance is None
+            else checked_number("min_balance", min_balance, where=where, inclusive=True)
+        )
         #: What the submit (or the earlier try's, on a reattach) said; for the XCom and the records.
         self._submission: SubmitRecord | None = None
         #: This try uploaded image files and sends their new URLs.

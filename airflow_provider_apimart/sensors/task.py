@@ -15,6 +15,7 @@ from airflow_provider_apimart.waiting.defaults import (
     DEFAULT_POLL_INTERVAL,
 )
 from airflow_provider_apimart.waiting.outcome import ApimartWaitMixin
+from airflow_provider_apimart.waiting.rules import checked_number
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -73,6 +74,7 @@ class ApimartTaskSensor(ApimartWaitMixin, BaseSensorOperator):
             max_poll_interval=max_poll_interval,
             output_path=output_path,
         )
+        checked_number("timeout", self.timeout, where=f"Task {self.task_id!r}")
         self._poke_poller: TaskPoller | None = None
 
     def wait_timeout_seconds(self) -> float:

@@ -15,6 +15,7 @@ from airflow_provider_apimart.waiting.defaults import (
 )
 from airflow_provider_apimart.waiting.events import EventStatus
 from airflow_provider_apimart.waiting.poller import TaskPoller
+from airflow_provider_apimart.waiting.rules import checked_number
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -64,15 +65,20 @@ class ApimartTaskTrigger(BaseTrigger):
         first_read_at: float | None = None,
     ) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
-        if poll_interval <= 0:
-            raise ValueError(f"poll_interval must be a positive number of seconds, got {poll_interval!r}")
+        where = f"ApimartTaskTrigger for {remote_task_id}"
         self.remote_task_id = remote_task_id
         self.apimart_conn_id = apimart_conn_id
-        self.poll_interval = float(poll_interval)
-        self.end_time = end_time
-        self.max_failing_polls = max_failing_polls
-        self.first_poll_delay = float(first_poll_delay)
-        self.max_poll_interval = max(float(max_poll_interval), self.poll_interval)
+        self.poll_interval = checked_number("poll_interval", poll_interval, where=where)
+        self.end_time = None if end_time is None else checked_number("end_time", end_time, where=where)
+        self.max_failing_polls = int(
+            checked_number("max_failing_polls", max_failing_polls, where=where, inclusive=True)
+        )
+        self.first_poll_delay = checked_number(
+            "first_poll_delay", first_poll_delay, where=where, inclusive=True
+        )
+        self.max_poll_interval = max(
+            checked_number("max_poll_interval", max_poll_interval, where=where), self.poll_interval
+        )
         self.first_read_at = first_read_at
 
     def serialize(self) -> tuple[str, dict[str, Any]]:

@@ -24,6 +24,7 @@ from airflow_provider_apimart.exceptions import (
 from airflow_provider_apimart.links.video import VIDEO_URL_ATTRIBUTE
 from airflow_provider_apimart.outputs.paths import is_literal, relative_path_problem
 from airflow_provider_apimart.waiting.defaults import DEFAULT_MAX_POLL_INTERVAL
+from airflow_provider_apimart.waiting.rules import checked_number
 
 if TYPE_CHECKING:
     from airflow.sdk import BaseOperator, Context
@@ -68,14 +69,16 @@ class ApimartWaitMixin(_OperatorBase):
         output_path: str | None,
     ) -> None:
         """Check and keep the waiting arguments that the operators and the sensor share."""
-        if poll_interval <= 0:
-            raise ValueError(f"poll_interval must be a positive number of seconds, got {poll_interval!r}")
-        if first_poll_delay < 0:
-            raise ValueError(f"first_poll_delay must not be negative, got {first_poll_delay!r}")
-        if max_poll_interval is not None and max_poll_interval < poll_interval:
-            raise ValueError(
-                f"max_poll_interval ({max_poll_interval!r}) must be at least "
-                f"poll_interval ({poll_interval!r})"
+        where = f"Task {self.task_id!r}"
+        poll_interval = checked_number("poll_interval", poll_interval, where=where)
+        first_poll_delay = checked_number("first_poll_delay", first_poll_delay, where=where, inclusive=True)
+        if max_poll_interval is not None:
+            max_poll_interval = checked_number(
+                "max_poll_interval (at least poll_interval)",
+                max_poll_interval,
+                where=where,
+                minimum=poll_interval,
+                inclusive=True,
             )
         if output_path is not None and is_literal(output_path):
             problem = relative_path_problem(output_path)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import time
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -32,6 +33,7 @@ from airflow_provider_apimart.operators.video import (
     ApimartWan26I2VFlashOperator,
     ApimartWan27Operator,
 )
+from airflow_provider_apimart.sensors.task import ApimartTaskSensor
 from airflow_provider_apimart.testing import ApimartSimulator, Outcome
 from airflow_provider_apimart.triggers.task import ApimartTaskTrigger
 from airflow_provider_apimart.version_compat import AIRFLOW_V_3_3_PLUS, AirflowFailException
@@ -97,9 +99,37 @@ def test_templated_values_are_checked_only_once_rendered(simulator: ApimartSimul
     assert posts(simulator) == 0
 
 
-def test_poll_interval_must_be_positive() -> None:
-    with pytest.raises(ValueError, match="poll_interval"):
-        wan27(poll_interval=0)
+@pytest.mark.parametrize(
+    ("arguments", "named"),
+    [
+        ({"poll_interval": 0}, "poll_interval must be a finite number above 0"),
+        ({"poll_interval": float("nan")}, "poll_interval must be a finite number above 0, got nan"),
+        ({"poll_interval": float("inf")}, "poll_interval"),
+        ({"poll_interval": "10"}, "poll_interval must be a number"),
+        ({"first_poll_delay": -1}, "first_poll_delay must be a finite number at least 0"),
+        ({"first_poll_delay": float("nan")}, "first_poll_delay"),
+        ({"max_poll_interval": 5, "poll_interval": 10}, "max_poll_interval .at least poll_interval. must be"),
+        ({"max_poll_interval": float("nan")}, "max_poll_interval"),
+        ({"timeout": 0}, "timeout .seconds or a timedelta. must be a finite number above 0, got 0"),
+        ({"timeout": -30}, "timeout"),
+        ({"timeout": timedelta(0)}, "timeout"),
+        ({"timeout": float("nan")}, "timeout"),
+        ({"min_balance": float("nan")}, "min_balance must be a finite number at least 0"),
+        ({"min_balance": -1}, "min_balance"),
+    ],
+)
+def test_a_number_no_wait_can_use_fails_the_dag_at_parse_naming_task_and_argument(
+    arguments: dict[str, Any], named: str, simulator: ApimartSimulator
+) -> None:
+    # nan polled with no delay at all; a timeout of 0 or less paid for a render and gave it up.
+    with pytest.raises(ValueError, match=f"Task 'clip': {named}"):
+        ApimartWan27Operator(task_id="clip", prompt="a", **arguments)
+    assert posts(simulator) == 0
+
+
+def test_a_sensor_timeout_of_zero_is_refused() -> None:
+    with pytest.raises(ValueError, match="Task 'watch': timeout must be a finite number above 0"):
+        ApimartTaskSensor(task_id="watch", remote_task_id="task_1", timeout=0)
 
 
 # ---------------------------------------------------------------- three ways to wait

@@ -215,6 +215,15 @@ def test_on_kill_says_nothing_was_cancelled(
     assert "no endpoint to cancel" in caplog.text + capsys.readouterr().out
 
 
-def test_poll_interval_must_be_positive() -> None:
-    with pytest.raises(ValueError, match="poll_interval"):
-        ApimartTaskTrigger("task_1", poll_interval=0)
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        {"poll_interval": 0},
+        {"poll_interval": float("nan")},
+        {"end_time": float("nan")},
+        {"max_failing_polls": -1},
+    ],
+)
+def test_numbers_a_wait_cannot_use_are_refused(arguments: dict[str, Any]) -> None:
+    with pytest.raises(ValueError, match="ApimartTaskTrigger for task_1: "):
+        ApimartTaskTrigger("task_1", **arguments)
