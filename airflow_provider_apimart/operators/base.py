@@ -67,7 +67,7 @@ class ApimartBaseVideoOperator(ApimartWaitMixin, BaseOperator):
     :param deferrable: wait in the triggerer and free the worker slot (default:
         ``[operators] default_deferrable``).
     :param wait_for_completion: False submits, pushes ``apimart_task_id`` and returns None.
-    :param poll_interval: seconds between status checks; any positive number.
+    :param poll_interval: seconds between status checks; any positive, finite number.
     :param first_poll_delay: the fewest seconds before the first check after the one right after the
         submit (the API advises 5-10 s; default 5, plus up to 2 s of jitter); that check says when
         the next comes, by the render's estimate.

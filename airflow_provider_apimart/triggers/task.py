@@ -40,7 +40,7 @@ class ApimartTaskTrigger(BaseTrigger):
     :param remote_task_id: the APIMart task id (named so because the triggerer overwrites
         ``task_id`` with the Airflow task's id).
     :param apimart_conn_id: the Airflow connection; looked up once per run.
-    :param poll_interval: seconds between reads; any positive number.
+    :param poll_interval: seconds between reads; any positive, finite number.
     :param end_time: absolute deadline, unix epoch seconds (survives triggerer restarts).
     :param max_failing_polls: failed reads in a row tolerated before giving up.
     :param first_poll_delay: the fewest seconds before the first read (plus up to 2 s of jitter
