@@ -12,6 +12,11 @@ from typing import Any, Literal
 OUTCOME_MARKER = re.compile(r"\[simulate:(?P<outcome>[a-z_]+)\]")
 
 
+DEFAULT_MODERATION_MESSAGE = (
+    "The request was rejected by content moderation: the prompt or an input image breaks the usage policy"
+)
+
+
 class Outcome(str, Enum):
     """How a simulated render ends."""
 
@@ -89,6 +94,9 @@ class SimulatorConfig:
     extra_models: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: How renders end, unless the prompt carries an ``[simulate:<outcome>]`` marker.
     default_outcome: Outcome = Outcome.COMPLETED
+    #: What a moderated render's ``error.message`` says: APIMart words it in the language asked
+    #: for, and its wording varies (``NSFW``, ``Blocked by policy``, ``内容审核未通过``).
+    moderation_message: str = DEFAULT_MODERATION_MESSAGE
     #: Seconds a result URL stays valid after completion; 0 or less gives already-expired URLs.
     result_url_ttl: float = 86_400
     #: Whether a status read of a completed task whose URL expired signs a fresh one (now + ttl),

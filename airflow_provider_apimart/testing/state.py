@@ -260,6 +260,7 @@ class SimulatorState:
                 render_seconds=config.render_seconds if render_seconds is None else render_seconds,
                 estimated_time=config.reported_estimate(),
                 clock_offset=config.clock_offset_seconds,
+                moderation_message=config.moderation_message,
             )
             task.sign(task.created + task.render_seconds + config.result_url_ttl)
             self._tasks[task.id] = task

@@ -7,7 +7,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from airflow_provider_apimart.testing.config import Outcome
+from airflow_provider_apimart.testing.config import DEFAULT_MODERATION_MESSAGE, Outcome
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
@@ -43,6 +43,8 @@ class SimulatedTask:
     signed_expires: int = 0
     #: Added to the ``created`` and ``completed`` stamps reported: APIMart's clock against ours.
     clock_offset: float = 0.0
+    #: What a moderated render's ``error.message`` says (``moderation_message`` at its creation).
+    moderation_message: str = DEFAULT_MODERATION_MESSAGE
 
     def sign(self, expires_at: float) -> None:
         """Issue a new result URL, valid until ``expires_at``: at creation and on renewal."""
@@ -81,8 +83,7 @@ class SimulatedTask:
         if self.outcome is Outcome.CANCELLED:
             return {**finished, "status": "cancelled", "cost": 0}
         message = (
-            "The request was rejected by content moderation: "
-            "the prompt or an input image breaks the usage policy"
+            self.moderation_message
             if self.outcome is Outcome.MODERATED
             else "Upstream generation failed: the model could not render this request"
         )

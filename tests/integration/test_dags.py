@@ -68,3 +68,26 @@ def test_a_retry_after_submit_reattaches_with_exactly_one_post(
     assert len(posts) == (1 if AIRFLOW_V_3_3_PLUS else ti.try_number)
     assert len({post.headers["idempotency-key"] for post in posts}) == 1
     assert apimart_simulator.state.paid_count() == 1
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "NSFW content detected",
+        "Prohibited terms in prompt",
+        "Blocked by policy",
+        "内容审核未通过,包含敏感信息",
+        "不適切なコンテンツが検出されました",
+        "유해한 콘텐츠가 감지되었습니다",
+    ],
+)
+def test_a_moderated_render_is_paid_once_whatever_words_refuse_it(
+    metadata_db: None, apimart_simulator: ApimartSimulator, message: str
+) -> None:
+    apimart_simulator.config.render_seconds = 0.2
+    apimart_simulator.config.moderation_message = message
+    run = load_dag("apimart_moderated").test()
+    assert run.state == "failed"
+    (ti,) = run.get_task_instances()
+    assert ti.try_number == 1, "a refusal no retry can pass must not spend the retries"
+    assert apimart_simulator.state.paid_count() == 1

@@ -84,3 +84,16 @@ for deferrable in (True, False):
             poll_interval=POLL,
         )
     globals()[retry_dag.dag_id] = retry_dag
+
+
+with DAG("apimart_moderated", schedule=None) as moderated_dag:
+    # A moderated render must fail for good: each retry would submit, and pay for, a new job.
+    ApimartWan27Operator(
+        task_id="refused",
+        prompt="A clip APIMart refuses [simulate:moderated]",
+        deferrable=True,
+        retries=3,
+        retry_delay=timedelta(seconds=0),
+        poll_interval=POLL,
+    )
+globals()[moderated_dag.dag_id] = moderated_dag
