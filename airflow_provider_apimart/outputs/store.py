@@ -101,7 +101,10 @@ def store_videos(
 
 
 def output_folder(output_path: str) -> ObjectStoragePath:
-    """``output_path`` as an ObjectStoragePath; an absolute local path becomes ``file://<path>``."""
+    """``output_path`` as an ObjectStoragePath; an absolute local path becomes ``file://<path>``.
+
+    :raises ValueError: no filesystem is registered for the scheme (before anything is downloaded).
+    """
     from airflow.sdk import ObjectStoragePath  # here: DAG files import this module at parse time
 
     problem = relative_path_problem(output_path)
@@ -111,7 +114,9 @@ def output_folder(output_path: str) -> ObjectStoragePath:
     if "://" not in raw:
         return ObjectStoragePath("file://" + os.path.normpath(raw))
     parts = urlsplit(raw)
-    return ObjectStoragePath("file://" + parts.path if parts.scheme == "file" else raw)
+    folder = ObjectStoragePath("file://" + parts.path if parts.scheme == "file" else raw)
+    folder.fs  # noqa: B018 - resolve the filesystem now: Airflow 3.1 defers an unknown scheme's error
+    return folder
 
 
 def _store_one(

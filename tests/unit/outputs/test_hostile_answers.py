@@ -215,10 +215,14 @@ def test_a_full_disk_after_the_render_is_retried_as_a_storage_error(
     assert parts_left(tmp_path) == []
 
 
-def test_an_output_path_scheme_with_no_filesystem_is_not_retried(tmp_path: Path) -> None:
+def test_an_output_path_scheme_with_no_filesystem_is_not_retried_and_downloads_nothing(
+    cdn: respx.MockRouter,
+) -> None:
+    route = cdn.get(f"{CDN}/v/task_1.mp4").mock(return_value=video(MP4))
     with pytest.raises(ApimartStorageUnusableError) as raised:
         store_videos("nosuchfs://bucket/clips", completed(URL), provenance={"task_id": "clip"}, log=log)
     assert "nosuchfs://bucket/clips" in str(raised.value)
+    assert route.call_count == 0
 
 
 def test_a_non_video_answer_is_still_a_retryable_download_error(
