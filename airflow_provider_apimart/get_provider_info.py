@@ -47,7 +47,10 @@ def get_provider_info() -> dict[str, Any]:
                 "python-modules": ["airflow_provider_apimart.triggers.task"],
             }
         ],
-        "extra-links": ["airflow_provider_apimart.links.video.ApimartVideoLink"],
+        "extra-links": [
+            "airflow_provider_apimart.links.video.ApimartStoredVideoLink",
+            "airflow_provider_apimart.links.video.ApimartVideoLink",
+        ],
         "task-decorators": [
             {
                 "name": "apimart_video",
@@ -84,6 +87,15 @@ def get_provider_info() -> dict[str, Any]:
                         "type": "integer",
                         "example": "2147483648",
                         "default": "2147483648",
+                    },
+                    "ui_plugin": {
+                        "description": "Whether Airflow's API server loads the APIMart plugin: the "
+                        "APIMart page, the Videos tab of runs and task instances and the media endpoint "
+                        "at /apimart. Set to False to keep them out of the UI.",
+                        "version_added": "0.3.0",
+                        "type": "boolean",
+                        "example": "False",
+                        "default": "True",
                     },
                 },
             }

@@ -16,7 +16,7 @@ from airflow_provider_apimart.exceptions import (
     ApimartValidationError,
 )
 from airflow_provider_apimart.hooks import DEFAULT_CONN_ID
-from airflow_provider_apimart.links.video import ApimartVideoLink
+from airflow_provider_apimart.links.video import ApimartStoredVideoLink, ApimartVideoLink
 from airflow_provider_apimart.models.generic import GenericVideoRequest
 from airflow_provider_apimart.models.requests import build_request
 from airflow_provider_apimart.operators.schema_check import check_mode
@@ -95,7 +95,7 @@ class ApimartBaseVideoOperator(ApimartWaitMixin, BaseOperator):
     #: The API parameters this operator takes, by the API's own names.
     request_fields: ClassVar[tuple[str, ...]] = ()
 
-    operator_extra_links = (ApimartVideoLink(),)
+    operator_extra_links = (ApimartStoredVideoLink(), ApimartVideoLink())
     ui_color = "#f3e8ff"
 
     def __init__(
@@ -175,6 +175,9 @@ class ApimartBaseVideoOperator(ApimartWaitMixin, BaseOperator):
 
     def submission_summary(self) -> dict[str, Any]:
         return self._submission.receipt() if self._submission is not None else {}
+
+    def request_summary(self) -> dict[str, Any] | None:
+        return self.build_request().to_body()
 
     def resume_kwargs(self) -> dict[str, Any]:
         """The submit's record rides through the deferral: the resumed process has no other copy

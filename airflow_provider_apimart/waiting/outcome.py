@@ -18,10 +18,11 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_provider_apimart.exceptions import (
     ApimartConfigurationError,
+    ApimartError,
     ApimartResponseError,
     ApimartVideoExpiredError,
 )
-from airflow_provider_apimart.links.video import VIDEO_URL_ATTRIBUTE
+from airflow_provider_apimart.links.video import STORED_VIDEO_URL_ATTRIBUTE, VIDEO_URL_ATTRIBUTE, links_for
 from airflow_provider_apimart.outputs.paths import is_literal, relative_path_problem
 from airflow_provider_apimart.waiting.defaults import DEFAULT_MAX_POLL_INTERVAL
 from airflow_provider_apimart.waiting.rules import checked_number
@@ -41,6 +42,8 @@ else:
 #: XCom keys of the public contract.
 XCOM_TASK_ID = "apimart_task_id"
 XCOM_TASK_SUMMARY = "apimart_task"
+#: Endings of a render that the ``apimart_task`` XCom records (an unreadable status is not one).
+ENDINGS_RECORDED = frozenset({"failed", "cancelled", "timeout"})
 
 
 class ApimartWaitMixin(_OperatorBase):
@@ -177,7 +180,9 @@ class ApimartWaitMixin(_OperatorBase):
         from airflow_provider_apimart.models.responses import TaskState
 
         if not event.succeeded:
-            raise event.error()
+            error = event.error()
+            self.record_ending(context, event, error)
+            raise error
         if status is None or status.state is not TaskState.COMPLETED:
             # The trigger's event holds no signed URL: read them now, on the worker.
             status = hook.get_task(event.remote_task_id)
@@ -193,19 +198,40 @@ class ApimartWaitMixin(_OperatorBase):
         if not status.is_terminal:
             raise ApimartResponseError(f"APIMart task {status.id} is {status.status}, not finished.")
         if status.state is not TaskState.COMPLETED:
-            raise events.for_terminal_status(status).error()
+            ending = events.for_terminal_status(status)
+            error = ending.error()
+            self.record_ending(context, ending, error)
+            raise error
         if not status.video_urls:
             raise ApimartResponseError(
                 f"APIMart task {status.id} is completed but its result has no video URL."
             )
         stored: list[StoredVideo] = []
         if self.output_path:
-            stored, status = self._store_outputs(context, hook, status, self.output_path)
-        summary = {**task_summary(status, self.model_name()), **self.submission_summary()}
+            try:
+                stored, status = self._store_outputs(context, hook, status, self.output_path)
+            except ApimartError as error:
+                self.record_unstored(context, status, error)
+                raise
+        summary = {
+            **task_summary(status, self.model_name()),
+            **self.submission_summary(),
+            "request": self.request_summary(),
+        }
         if self.output_path:
             summary["outputs"] = [video.to_xcom() for video in stored]
         result = [video.uri for video in stored] if self.output_path else status.video_urls
-        setattr(self, VIDEO_URL_ATTRIBUTE, _link_for(stored, status.video_urls))
+        ti = context["ti"]
+        source_link, stored_link = links_for(
+            [video.uri for video in stored],
+            status.video_urls,
+            dag_id=ti.dag_id,
+            run_id=ti.run_id,
+            task_id=ti.task_id,
+            map_index=ti.map_index if ti.map_index is not None else -1,
+        )
+        setattr(self, VIDEO_URL_ATTRIBUTE, source_link)
+        setattr(self, STORED_VIDEO_URL_ATTRIBUTE, stored_link)
         context["ti"].xcom_push(key=XCOM_TASK_SUMMARY, value=summary)
         publish(self.outlets, context, summary, lineage_context=hook)
         self.log.info(
@@ -217,6 +243,41 @@ class ApimartWaitMixin(_OperatorBase):
             f"Stored in {self.output_path}." if self.output_path else _expiry_in_words(status.expires_at),
         )
         return result
+
+    def request_summary(self) -> dict[str, Any] | None:
+        """The body that was sent (operators), for a person reviewing the video; None: unknown here."""
+        return None
+
+    def record_ending(self, context: Context, event: WaitEvent, error: Exception) -> None:
+        """Say in the ``apimart_task`` XCom why a render ended without a video (failed, moderated,
+        cancelled, timed out), so the UI and downstream tools show the reason, not only the log."""
+        if event.status.value not in ENDINGS_RECORDED:
+            return  # an error reading the status says nothing of the render
+        ending = {
+            "remote_task_id": event.remote_task_id,
+            "model": self.model_name(),
+            "status": event.status.value,
+        }
+        self._push_summary(context, {**ending, "video_urls": [], "cost": None}, event.reason, error)
+
+    def record_unstored(self, context: Context, status: TaskStatus, error: Exception) -> None:
+        """Say in the ``apimart_task`` XCom that a paid video was not stored, and until when its
+        source URL lives, so a person can still save it (the UI shows it)."""
+        self._push_summary(context, task_summary(status, self.model_name()), "not_stored", error)
+
+    def _push_summary(self, context: Context, summary: dict[str, Any], reason: str, error: Exception) -> None:
+        summary = {
+            **summary,
+            **self.submission_summary(),
+            "request": self.request_summary(),
+            "error": {"reason": reason, "class": type(error).__name__, "message": str(error)},
+        }
+        try:
+            context["ti"].xcom_push(key=XCOM_TASK_SUMMARY, value=summary)
+        except Exception:  # the task's own error matters more than its record
+            self.log.warning(
+                "Could not record how APIMart task %s ended.", summary["remote_task_id"], exc_info=True
+            )
 
     def provenance(self, context: Context) -> dict[str, Any]:
         """What made the stored videos, for their records (the request is added by operators)."""
@@ -270,13 +331,6 @@ def task_summary(status: TaskStatus, model: str | None) -> dict[str, Any]:
 
 def _iso(epoch: float | None) -> str | None:
     return None if epoch is None else datetime.fromtimestamp(epoch, tz=timezone.utc).isoformat()
-
-
-def _link_for(stored: list[StoredVideo], video_urls: list[str]) -> str:
-    """The stored file where a browser can open it, else the API's (expiring) URL."""
-    return next(
-        (video.uri for video in stored if video.uri.startswith(("http://", "https://"))), video_urls[0]
-    )
 
 
 def _when(epoch: float | None) -> str:

@@ -119,6 +119,10 @@ def test_a_local_store_that_breaks_after_the_render_raises_the_typed_error_and_a
     assert "Its source URL lives until" in message
     assert "only downloads (no new charge)" in message
     assert f"get_task({remote_task_id!r})" in message
+    recorded = ti.xcoms["apimart_task"]  # what the UI shows: paid, not stored, until when it lives
+    assert (recorded["error"]["reason"], recorded["cost"]) == ("not_stored", 0.4)
+    assert recorded["video_urls"]
+    assert recorded["expires_at"] > time.time()
     store.unlink()
     (uri,) = resume()
     assert uri.endswith(f"{remote_task_id}.mp4")

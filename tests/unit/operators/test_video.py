@@ -21,7 +21,7 @@ from airflow_provider_apimart.exceptions import (
     ApimartValidationError,
 )
 from airflow_provider_apimart.hooks.apimart import ApimartHook
-from airflow_provider_apimart.links.video import ApimartVideoLink
+from airflow_provider_apimart.links.video import ApimartStoredVideoLink, ApimartVideoLink
 from airflow_provider_apimart.models import REQUEST_MODELS
 from airflow_provider_apimart.operators.submission import RECORD_VERSION, fingerprint
 from airflow_provider_apimart.operators.video import (
@@ -187,6 +187,9 @@ def test_polling_on_the_worker_returns_the_urls_and_the_summary(simulator: Apima
     assert summary["remote_task_id"] == ti.xcoms["apimart_task_id"]
     assert summary["expires_at"] > time.time()
     assert ApimartVideoLink().get_link(operator, ti_key=None) == url
+    assert ApimartStoredVideoLink().get_link(operator, ti_key=None) == ""
+    assert summary["request"]["model"] == "wan2.7"
+    assert summary["request"]["prompt"]
 
 
 def test_wait_for_completion_false_submits_and_returns(simulator: ApimartSimulator) -> None:
@@ -203,9 +206,21 @@ def test_polling_on_the_worker_times_out_naming_the_remote_task(simulator: Apima
     assert not isinstance(caught.value, AirflowFailException)
 
 
-def test_a_render_failing_on_the_worker_is_a_typed_error(simulator: ApimartSimulator) -> None:
-    with pytest.raises(ApimartTaskRejectedError, match="content_moderation"):
-        wan27(prompt="[simulate:moderated]").execute(make_context())
+def test_a_render_failing_on_the_worker_is_a_typed_error_and_its_reason_is_recorded(
+    simulator: ApimartSimulator,
+) -> None:
+    ti = FakeTaskInstance()
+    with pytest.raises(ApimartTaskRejectedError, match="content_moderation") as caught:
+        wan27(prompt="[simulate:moderated]").execute(make_context(ti))
+    recorded = ti.xcoms["apimart_task"]
+    assert recorded["status"] == "failed"
+    assert recorded["error"] == {
+        "reason": "content_moderation",
+        "class": "ApimartTaskRejectedError",
+        "message": str(caught.value),
+    }
+    assert recorded["request"] == {"model": "wan2.7", "prompt": "[simulate:moderated]"}
+    assert recorded["remote_task_id"] == ti.xcoms["apimart_task_id"]
 
 
 # ---------------------------------------------------------------- execute_complete
