@@ -3,12 +3,13 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
+PLAYWRIGHT_VERSION := 1.64.1
 LOCK := requirements/test.lock
 # Trust the machine's CA store (as pip and curl do) rather than uv's bundled roots, so installs
 # work behind registries whose certificates only the system store knows.
 export UV_SYSTEM_CERTS := 1
 
-.PHONY: demo test lint typecheck unit system-test bench lock clean dist package-check
+.PHONY: demo test lint typecheck unit system-test browser-test bench lock clean dist package-check
 
 $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +41,12 @@ unit: $(VENV)/.installed
 ## CeleryExecutor with two workers and two triggerers, 200 mapped renders with faults, crashes, secrets
 system-test: $(VENV)/.installed
 	$(BIN)/pytest -m system tests/system
+
+## browser-test: the UI in Debian's Chromium (apt-get install chromium) driven by Playwright, against a real
+## Airflow API server; APIMART_SCREENSHOTS=docs/images/ui refreshes the docs' screenshots
+browser-test: $(VENV)/.installed
+	$(BIN)/uv pip install --python $(BIN)/python --quiet playwright==$(PLAYWRIGHT_VERSION)
+	$(BIN)/pytest -m browser tests/browser
 
 ## bench: every benchmark in turn, quick settings, about 8 min (benchmarks/README.md); FULL=1 for 5,000 triggers
 ## and the full runs (about 35 min); SKIP_SCHEDULER=1 skips the one that starts airflow standalone
