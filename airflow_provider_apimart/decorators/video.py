@@ -177,6 +177,10 @@ class ApimartVideoDecoratedOperator(DecoratedOperator, ApimartVideoGenerationOpe
             self._request_known = False
         return super().execute_complete(context, event, apimart_submission)
 
+    def request_summary(self) -> dict[str, Any] | None:
+        """The body sent, or None for a resumed task that lost its request."""
+        return super().request_summary() if self._request_known else None
+
     def provenance(self, context: Context) -> dict[str, Any]:
         """The operator's record, or, for a resumed task that lost its request, one without it."""
         if self._request_known:

@@ -303,6 +303,7 @@ def test_a_resume_with_no_request_at_all_still_stores_the_paid_video(
     record = json.loads((tmp_path / f"{remote_task_id}.json").read_text())
     assert record["request"] is None
     assert record["model"] == "wan2.7"
+    assert ti.xcoms["apimart_task"]["request"] is None  # the UI says nothing rather than guess
 
 
 @pytest.mark.skipif(not AIRFLOW_V_3_3_PLUS, reason="task_state_store is new in Airflow 3.3")
