@@ -10,6 +10,7 @@ Routes (every one behind Airflow's auth, see :mod:`~airflow_provider_apimart.ui.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -40,34 +41,17 @@ def create_app() -> FastAPI:
     app = FastAPI(title="APIMart for Airflow", docs_url=None, redoc_url=None, openapi_url=None)
 
     @app.get("/", response_class=HTMLResponse, name="overview")
-    def overview(
-        request: Request,
-        user: UserDep,
-        session: SessionDep,
-        dag_id: str | None = None,
-        model: str | None = None,
-        state: str | None = None,
-        since: str | None = None,
-        until: str | None = None,
-        page: int = 1,
-    ) -> HTMLResponse:
-        listing = _listing(user, session, dag_id, model, state, since, until, page)
-        return HTMLResponse(pages.overview(request, listing))
+    def overview(request: Request, user: UserDep, session: SessionDep, query: ListingDep) -> HTMLResponse:
+        return HTMLResponse(pages.overview(request, _listing(user, session, query)))
 
     @app.get("/api/generations", name="generations")
     def generations(
         user: UserDep,
         session: SessionDep,
-        dag_id: str | None = None,
-        model: str | None = None,
-        state: str | None = None,
-        since: str | None = None,
-        until: str | None = None,
-        page: int = 1,
+        query: ListingDep,
         page_size: Annotated[int, Query(ge=1, le=accounts.MAX_PAGE_SIZE)] = accounts.DEFAULT_PAGE_SIZE,
     ) -> JSONResponse:
-        listing = _listing(user, session, dag_id, model, state, since, until, page, page_size)
-        return JSONResponse(pages.listing_json(listing))
+        return JSONResponse(pages.listing_json(_listing(user, session, query, page_size)))
 
     @app.get("/videos", response_class=HTMLResponse, name="videos", dependencies=[DagReadable])
     def videos(
@@ -102,32 +86,39 @@ def create_app() -> FastAPI:
     return app
 
 
+@dataclass(frozen=True)
+class ListingQuery:
+    """The APIMart page's filters, as the page and its JSON twin both take them."""
+
+    dag_id: str | None = None
+    model: str | None = None
+    state: str | None = None
+    since: str | None = None
+    until: str | None = None
+    page: int = 1
+
+
+ListingDep = Annotated[ListingQuery, Depends()]
+
+
 def _listing(
-    user: Any,
-    session: Session,
-    dag_id: str | None,
-    model: str | None,
-    state: str | None,
-    since: str | None,
-    until: str | None,
-    page: int,
-    page_size: int = accounts.DEFAULT_PAGE_SIZE,
+    user: Any, session: Session, query: ListingQuery, page_size: int = accounts.DEFAULT_PAGE_SIZE
 ) -> pages.Listing:
     readable = access.readable_dag_ids(user, session)
-    dag_ids = readable & {dag_id} if dag_id else readable
-    outcome = _outcome(state)
-    start, end = _day(since, "since"), _day(until, "until")
+    dag_ids = readable & {query.dag_id} if query.dag_id else readable
+    filters = accounts.Filters(query.model or None, _outcome(query.state))
+    start, end = _day(query.since, "since"), _day(query.until, "until")
     found = read_generations(
         session, dag_ids, since=start, until=end + timedelta(days=1) if end is not None else None
     )
-    matched = [
-        generation for generation in found if accounts.Filters(model or None, outcome).keep(generation)
-    ]
+    matched = [generation for generation in found if filters.keep(generation)]
+    figures = accounts.totals(matched)
     return pages.Listing(
-        filters={"dag_id": dag_id, "model": model, "state": state, "since": since, "until": until},
-        totals=accounts.totals(matched),
-        page=accounts.page_of(matched, page, page_size),
-        choices=accounts.totals(found),
+        filters={name: getattr(query, name) for name in ("dag_id", "model", "state", "since", "until")},
+        totals=figures,
+        page=accounts.page_of(matched, query.page, page_size),
+        # Unfiltered by model and state, the menus' figures are the totals: sum once.
+        choices=figures if len(matched) == len(found) else accounts.totals(found),
     )
 
 
