@@ -1,7 +1,8 @@
 """What the generations cost and how they ended: totals, spend per day and per run, one page of rows.
 
-Pure functions over :class:`~airflow_provider_apimart.ui.generations.Generation` rows, so the page,
-the JSON endpoint and the benchmark compute the same figures. A cost APIMart did not report counts
+Pure functions over generations, whole (:class:`~airflow_provider_apimart.ui.generations.Generation`)
+or in brief (:class:`~airflow_provider_apimart.ui.listing.Brief`), so the page, the JSON endpoint,
+the Videos tab and the benchmark compute the same figures. A cost APIMart did not report counts
 as 0 and is counted apart (``unpriced``), never guessed.
 """
 
@@ -9,14 +10,36 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from airflow_provider_apimart.ui.generations import Outcome
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from airflow_provider_apimart.ui.generations import Generation
+    from airflow_provider_apimart.ui.generations import TaskKey
+
+
+class Counted(Protocol):
+    """What the figures read of a generation."""
+
+    @property
+    def key(self) -> TaskKey: ...
+    @property
+    def outcome(self) -> Outcome: ...
+    @property
+    def model(self) -> str | None: ...
+    @property
+    def cost(self) -> float: ...
+    @property
+    def cost_reported(self) -> bool: ...
+    @property
+    def videos(self) -> int: ...
+    @property
+    def day(self) -> str: ...
+
+
+Row = TypeVar("Row")
 
 #: Rows on one page of the APIMart view, and the most a caller may ask for.
 DEFAULT_PAGE_SIZE = 50
@@ -30,7 +53,7 @@ class Filters:
     model: str | None = None
     outcome: Outcome | None = None
 
-    def keep(self, generation: Generation) -> bool:
+    def keep(self, generation: Counted) -> bool:
         return (self.model is None or generation.model == self.model) and (
             self.outcome is None or generation.outcome is self.outcome
         )
@@ -69,7 +92,7 @@ class Totals:
         }
 
 
-def totals(generations: Sequence[Generation]) -> Totals:
+def totals(generations: Sequence[Counted]) -> Totals:
     """Sum ``generations``: spend per day (oldest first) and per DAG run (dearest first)."""
     per_day: dict[str, float] = defaultdict(float)
     per_run: dict[tuple[str, str], float] = defaultdict(float)
@@ -78,7 +101,7 @@ def totals(generations: Sequence[Generation]) -> Totals:
     for generation in generations:
         counts[generation.outcome] += 1
         spend += generation.cost
-        videos += len(generation.outputs) or len(generation.video_urls)
+        videos += generation.videos
         per_day[generation.day] += generation.cost
         per_run[(generation.key.dag_id, generation.key.run_id)] += generation.cost
         if generation.outcome in PAID_OUTCOMES and not generation.cost_reported:
@@ -103,10 +126,10 @@ PAID_OUTCOMES = frozenset({Outcome.COMPLETED, Outcome.NOT_STORED})
 
 
 @dataclass(frozen=True)
-class Page:
+class Page(Generic[Row]):
     """One page of rows, with where it sits in the whole."""
 
-    rows: list[Generation]
+    rows: list[Row]
     number: int
     size: int
     matched: int
@@ -116,7 +139,7 @@ class Page:
         return max(1, -(-self.matched // self.size))
 
 
-def page_of(generations: Sequence[Generation], number: int, size: int = DEFAULT_PAGE_SIZE) -> Page:
+def page_of(generations: Sequence[Row], number: int, size: int = DEFAULT_PAGE_SIZE) -> Page[Row]:
     """Page ``number`` (from 1) of ``generations``; a number past the end gives the last page."""
     size = min(max(1, size), MAX_PAGE_SIZE)
     last = max(1, -(-len(generations) // size))

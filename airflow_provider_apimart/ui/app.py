@@ -19,6 +19,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingRes
 
 from airflow_provider_apimart.ui import access, accounts, cards, media, pages
 from airflow_provider_apimart.ui.generations import Outcome, TaskKey, read_generations
+from airflow_provider_apimart.ui.listing import Listing, read_listing
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -103,22 +104,18 @@ ListingDep = Annotated[ListingQuery, Depends()]
 
 def _listing(
     user: Any, session: Session, query: ListingQuery, page_size: int = accounts.DEFAULT_PAGE_SIZE
-) -> pages.Listing:
+) -> Listing:
     readable = access.readable_dag_ids(user, session)
-    dag_ids = readable & {query.dag_id} if query.dag_id else readable
-    filters = accounts.Filters(query.model or None, _outcome(query.state))
-    start, end = _day(query.since, "since"), _day(query.until, "until")
-    found = read_generations(
-        session, dag_ids, since=start, until=end + timedelta(days=1) if end is not None else None
-    )
-    matched = [generation for generation in found if filters.keep(generation)]
-    figures = accounts.totals(matched)
-    return pages.Listing(
-        filters={name: getattr(query, name) for name in ("dag_id", "model", "state", "since", "until")},
-        totals=figures,
-        page=accounts.page_of(matched, query.page, page_size),
-        # Unfiltered by model and state, the menus' figures are the totals: sum once.
-        choices=figures if len(matched) == len(found) else accounts.totals(found),
+    end = _day(query.until, "until")
+    return read_listing(
+        session,
+        readable & {query.dag_id} if query.dag_id else readable,
+        accounts.Filters(query.model or None, _outcome(query.state)),
+        since=_day(query.since, "since"),
+        until=end + timedelta(days=1) if end is not None else None,
+        page=query.page,
+        page_size=page_size,
+        shown_filters={name: getattr(query, name) for name in ("dag_id", "model", "state", "since", "until")},
     )
 
 

@@ -19,6 +19,7 @@ from airflow_provider_apimart.waiting.outcome import XCOM_TASK_ID, XCOM_TASK_SUM
 if TYPE_CHECKING:
     from collections.abc import Collection, Iterable
 
+    from sqlalchemy import Select
     from sqlalchemy.orm import Session
 
 #: Failure reasons that mean the content was refused (the render is not retried, and is counted apart).
@@ -102,6 +103,11 @@ class Generation:
         return [url for url in value if isinstance(url, str)] if isinstance(value, list) else []
 
     @property
+    def videos(self) -> int:
+        """Videos it made: stored copies, else the source URLs of a render that was not stored."""
+        return len(self.outputs) or len(self.video_urls)
+
+    @property
     def reason(self) -> str | None:
         """Why it ended without a stored video, in the provider's words; None for a success."""
         error = self.summary.get("error")
@@ -119,27 +125,47 @@ def read_generations(
     run_id: str | None = None,
     task_id: str | None = None,
     map_index: int | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    keys: Collection[TaskKey] | None = None,
 ) -> list[Generation]:
-    """Every generation of ``dag_ids`` (the DAGs the user may read) that matches, newest first."""
+    """Every generation of ``dag_ids`` (the DAGs the user may read) that matches, newest first.
+
+    ``keys`` narrows it to those task instances (a page of the APIMart view).
+    """
+    from airflow.models.xcom import XComModel
+    from sqlalchemy import tuple_
+
+    if not dag_ids or (keys is not None and not keys):
+        return []
+    query = select_recorded(dag_ids, XComModel.value, XComModel.timestamp)
+    for column, value in (
+        (XComModel.run_id, run_id),
+        (XComModel.task_id, task_id),
+        (XComModel.map_index, map_index),
+    ):
+        if value is not None:
+            query = query.where(column == value)
+    if keys is not None:
+        columns = tuple_(XComModel.dag_id, XComModel.run_id, XComModel.task_id, XComModel.map_index)
+        query = query.where(columns.in_([(k.dag_id, k.run_id, k.task_id, k.map_index) for k in keys]))
+    return merge_rows(session.execute(query).all())
+
+
+def select_recorded(dag_ids: Collection[str], *columns: Any) -> Select[Any]:
+    """Both APIMart XComs of ``dag_ids``, each with its task instance's state and try, and ``columns``."""
     from airflow.models.taskinstance import TaskInstance
     from airflow.models.xcom import XComModel
     from sqlalchemy import and_, select
 
-    if not dag_ids:
-        return []
-    query = (
+    return (
         select(
             XComModel.dag_id,
             XComModel.run_id,
             XComModel.task_id,
             XComModel.map_index,
             XComModel.key,
-            XComModel.value,
-            XComModel.timestamp,
             TaskInstance.state,
             TaskInstance.try_number,
+            *columns,
         )
         .join(
             TaskInstance,
@@ -152,18 +178,6 @@ def read_generations(
         )
         .where(XComModel.key.in_((XCOM_TASK_ID, XCOM_TASK_SUMMARY)), XComModel.dag_id.in_(list(dag_ids)))
     )
-    for column, value in (
-        (XComModel.run_id, run_id),
-        (XComModel.task_id, task_id),
-        (XComModel.map_index, map_index),
-    ):
-        if value is not None:
-            query = query.where(column == value)
-    if since is not None:
-        query = query.where(XComModel.timestamp >= since)
-    if until is not None:
-        query = query.where(XComModel.timestamp < until)
-    return merge_rows(session.execute(query).all())
 
 
 def merge_rows(rows: Iterable[Any]) -> list[Generation]:
@@ -173,48 +187,51 @@ def merge_rows(rows: Iterable[Any]) -> list[Generation]:
     by_key: dict[TaskKey, Generation] = {}
     for row in rows:
         key = TaskKey(row.dag_id, row.run_id, row.task_id, row.map_index)
-        value = XComModel.deserialize_value(row)
+        # Values the Execution API stored are JSON the column already decoded; others (a tuple,
+        # say) are Airflow's serialised form.
+        value = row.value if isinstance(row.value, dict) else XComModel.deserialize_value(row)
         if row.key == XCOM_TASK_SUMMARY and isinstance(value, dict):
             by_key[key] = _from_summary(key, value, row)
         elif row.key == XCOM_TASK_ID and isinstance(value, str) and key not in by_key:
             by_key[key] = Generation(
-                key, value, _unfinished(row.state), row.state, row.try_number, _utc(row.timestamp)
+                key, value, unfinished(row.state), row.state, row.try_number, utc(row.timestamp)
             )
     return sorted(by_key.values(), key=lambda generation: generation.recorded_at, reverse=True)
 
 
-def _from_summary(key: TaskKey, summary: dict[str, Any], row: Any) -> Generation:
-    error = summary.get("error")
+def outcome_of(status: object, error: object) -> Outcome:
+    """How a render ended, from its summary's ``status`` and ``error``: the one place that decides."""
     reason = error.get("reason") if isinstance(error, dict) else None
-    status = summary.get("status")
     if reason == "not_stored":
-        outcome = Outcome.NOT_STORED
-    elif reason in MODERATED_REASONS:
-        outcome = Outcome.MODERATED
-    elif status in {"cancelled", "timeout"}:
-        outcome = Outcome(status)
-    elif isinstance(error, dict) or status == "failed":
-        outcome = Outcome.FAILED
-    else:
-        outcome = Outcome.COMPLETED
-    return Generation(
-        key,
-        _text(summary.get("remote_task_id")),
-        outcome,
-        row.state,
-        row.try_number,
-        _utc(row.timestamp),
-        summary,
-    )
+        return Outcome.NOT_STORED
+    if reason in MODERATED_REASONS:
+        return Outcome.MODERATED
+    if status in {"cancelled", "timeout"}:
+        return Outcome(status)
+    if isinstance(error, dict) or status == "failed":
+        return Outcome.FAILED
+    return Outcome.COMPLETED
 
 
-def _unfinished(ti_state: str | None) -> Outcome:
+def unfinished(ti_state: str | None) -> Outcome:
     """A submit with no summary: still going, or its task died before it could say (see its log)."""
     return Outcome.FAILED if ti_state in {"failed", "upstream_failed"} else Outcome.RUNNING
 
 
-def _utc(moment: datetime) -> datetime:
+def utc(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def _from_summary(key: TaskKey, summary: dict[str, Any], row: Any) -> Generation:
+    return Generation(
+        key,
+        _text(summary.get("remote_task_id")),
+        outcome_of(summary.get("status"), summary.get("error")),
+        row.state,
+        row.try_number,
+        utc(row.timestamp),
+        summary,
+    )
 
 
 def _text(value: object) -> str | None:

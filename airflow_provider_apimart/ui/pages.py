@@ -17,9 +17,9 @@ if TYPE_CHECKING:
     import jinja2
     from fastapi import Request
 
-    from airflow_provider_apimart.ui.accounts import Page, Totals
     from airflow_provider_apimart.ui.cards import GenerationCard
     from airflow_provider_apimart.ui.generations import Generation
+    from airflow_provider_apimart.ui.listing import Listing
 
 #: Size of the spend chart, in SVG user units.
 CHART_WIDTH, CHART_HEIGHT = 720, 160
@@ -27,17 +27,6 @@ CHART_WIDTH, CHART_HEIGHT = 720, 160
 MAX_BAR_WIDTH = 56.0
 #: Runs shown in the spend-per-run chart (the dearest first).
 RUNS_CHARTED = 12
-
-
-@dataclass(frozen=True)
-class Listing:
-    """What the APIMart page shows: the filters as given, figures over all matches, one page."""
-
-    filters: dict[str, str | None]
-    totals: Totals
-    page: Page
-    #: Figures over the rows before the model and state filters: what the filter menus offer.
-    choices: Totals
 
 
 @cache

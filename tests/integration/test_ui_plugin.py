@@ -185,3 +185,41 @@ def test_no_view_shows_the_api_key(world: UiAirflow) -> None:
         ]
     assert key
     assert not any(key in body for body in bodies)
+
+
+def test_a_render_that_ends_after_midnight_counts_on_the_day_it_ended_never_as_running(
+    world: UiAirflow,
+) -> None:
+    """The submit at 23:50 and the summary at 00:10: the date filters see one generation, finished."""
+    import sqlite3
+
+    read = "SELECT timestamp FROM xcom WHERE dag_id = ? AND run_id = ? AND task_id = 'unstored' AND key = ?"
+    move = (
+        "UPDATE xcom SET timestamp = ? WHERE dag_id = ? AND run_id = ? AND task_id = 'unstored' AND key = ?"
+    )
+    moments = {"apimart_task_id": "2026-01-01 23:50:00.000000", "apimart_task": "2026-01-02 00:10:00.000000"}
+    database = sqlite3.connect(world.home / "airflow.db")
+    saved = {key: database.execute(read, (SHOWCASE_DAG, world.run_id, key)).fetchone()[0] for key in moments}
+    try:
+        for key, moment in moments.items():
+            database.execute(move, (moment, SHOWCASE_DAG, world.run_id, key))
+        database.commit()
+        with world.client("reviewer") as client:
+            first_day = client.get("/apimart/api/generations", params={"until": "2026-01-01"}).json()
+            second_day = client.get(
+                "/apimart/api/generations", params={"since": "2026-01-02", "until": "2026-01-02"}
+            ).json()
+            from_the_first = client.get("/apimart/api/generations", params={"since": "2026-01-01"}).json()
+    finally:
+        for key, moment in saved.items():
+            database.execute(move, (moment, SHOWCASE_DAG, world.run_id, key))
+        database.commit()
+        database.close()
+    assert first_day["matched"] == 0
+    assert [(row["task_id"], row["outcome"]) for row in second_day["generations"]] == [
+        ("unstored", "completed")
+    ]
+    assert second_day["totals"]["spend_per_day"] == [
+        {"day": "2026-01-02", "spend": pytest.approx(world.summary("unstored")["cost"])}
+    ]
+    assert from_the_first["matched"] == len(SHOWCASE_TASKS)

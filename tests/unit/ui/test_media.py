@@ -22,6 +22,8 @@ from airflow_provider_apimart.ui.media import (
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from tests.object_store import S3Store
+
 KEY = TaskKey("dag", "run", "clip", 2)
 
 
@@ -130,3 +132,45 @@ def test_no_record_no_video(tmp_path: Path) -> None:
 def test_a_video_number_beyond_the_outputs_is_not_found(tmp_path: Path, number: int) -> None:
     with pytest.raises(MediaNotFoundError):
         recorded_video(stored(tmp_path), number)
+
+
+def test_a_video_stored_on_s3_is_vouched_for_and_read_by_range(
+    s3_store: S3Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The record beside the video on a real object store (moto on 127.0.0.1), read through Airflow."""
+    data = bytes(range(256)) * (STREAM_CHUNK_BYTES // 64)  # four chunks
+    sha256 = hashlib.sha256(data).hexdigest()
+    prefix = "videos/run"
+    record = {
+        "dag_id": KEY.dag_id, "run_id": KEY.run_id, "task_id": KEY.task_id, "map_index": KEY.map_index,
+        "remote_task_id": "task_abc", "file": "task_abc.mp4", "sha256": sha256, "bytes": len(data),
+    }  # fmt: skip
+    s3_store.client.put_object(Bucket=s3_store.bucket, Key=f"{prefix}/task_abc.mp4", Body=data)
+    s3_store.client.put_object(
+        Bucket=s3_store.bucket, Key=f"{prefix}/task_abc.json", Body=json.dumps(record).encode()
+    )
+    uri = f"s3://{s3_store.conn_id}@{s3_store.bucket}/{prefix}/task_abc.mp4"
+    outputs = [{"uri": uri, "sha256": sha256, "bytes": len(data), "content_type": "video/mp4"}]
+    moment = datetime(2026, 12, 7, tzinfo=timezone.utc)
+    generation = Generation(KEY, "task_abc", Outcome.COMPLETED, "success", 1, moment, {"outputs": outputs})
+
+    video = recorded_video(generation, 1)
+    wanted = byte_range(f"bytes={STREAM_CHUNK_BYTES + 5}-", video.size)
+    assert wanted is not None
+    filesystem, opened = video.path.fs, []
+    real_open = filesystem._open
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        opened.append(real_open(*args, **kwargs))
+        return opened[-1]
+
+    monkeypatch.setattr(filesystem, "_open", spy)
+    chunks = list(read_range(video.path, wanted.start, wanted.length))
+    assert b"".join(chunks) == data[STREAM_CHUNK_BYTES + 5 :]
+    assert max(len(chunk) for chunk in chunks) <= STREAM_CHUNK_BYTES
+    # s3fs fetches whole blocks (50 MiB by default): one chunk each keeps a stream's memory flat.
+    assert [file.blocksize for file in opened] == [STREAM_CHUNK_BYTES]
+
+    s3_store.client.put_object(Bucket=s3_store.bucket, Key=f"{prefix}/task_abc.mp4", Body=data[:-1])
+    with pytest.raises(MediaNotFoundError, match="changed since it was stored"):
+        recorded_video(generation, 1)

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 
 from airflow_provider_apimart.ui import accounts, cards, pages
 from airflow_provider_apimart.ui.generations import Generation, Outcome, TaskKey, merge_rows
+from airflow_provider_apimart.ui.listing import merge_briefs
 
 NOW = datetime(2026, 12, 7, 12, tzinfo=timezone.utc)
 
@@ -54,6 +55,46 @@ def test_each_task_instance_is_one_generation_its_summary_winning_over_its_submi
         "d": Outcome.MODERATED,
         "e": Outcome.NOT_STORED,
     }
+
+
+def brief_row(row: Row) -> tuple[Any, ...]:
+    """The columns read_briefs selects of ``row``: the JSON paths the database extracts."""
+    value = row.value if isinstance(row.value, dict) else {}
+    error = value.get("error")
+    lengths = [
+        len(value[name]) if isinstance(value.get(name), list) else None for name in ("outputs", "video_urls")
+    ]
+    return (
+        row.dag_id, row.run_id, row.task_id, row.map_index, row.key, row.state, row.try_number,
+        row.timestamp, value.get("model"), value.get("cost"), value.get("status"),
+        error.get("reason") if isinstance(error, dict) else None, *lengths,
+    )  # fmt: skip
+
+
+def test_a_brief_counts_what_the_whole_generation_counts() -> None:
+    """The page's totals (briefs) and the Videos tab (whole summaries) decide alike."""
+    rows = [
+        Row("a", "apimart_task_id", "task_1"),
+        Row(
+            "a", "apimart_task", completed(0.4, outputs=[{"uri": "file:///a.mp4"}, {"uri": "file:///b.mp4"}])
+        ),
+        Row("b", "apimart_task_id", "task_2", state="deferred"),
+        Row("c", "apimart_task_id", "task_3", state="failed"),
+        Row(
+            "d",
+            "apimart_task",
+            {**completed(None), "status": "failed", "error": {"reason": "content_moderation"}},
+        ),
+        Row("e", "apimart_task", {**completed(0.5), "video_urls": ["https://cdn/e.mp4"]}),
+        Row("f", "apimart_task", {**completed(0.4), "status": "timeout", "error": {"reason": "timeout"}}),
+    ]
+    briefs = {brief.key: brief for brief in merge_briefs(brief_row(row) for row in rows)}
+    whole = {item.key: item for item in merge_rows(rows)}
+    assert briefs.keys() == whole.keys()
+    facts = ("outcome", "model", "cost", "cost_reported", "videos", "day")
+    for key, brief in briefs.items():
+        assert [getattr(brief, name) for name in facts] == [getattr(whole[key], name) for name in facts]
+    assert accounts.totals(list(briefs.values())) == accounts.totals(list(whole.values()))
 
 
 def generation(
