@@ -55,6 +55,8 @@ bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/hook_overhead.py
 	$(BIN)/python benchmarks/download.py $(if $(FULL),,--sizes 100MB,1GB --repeat 2)
 	$(BIN)/python benchmarks/verify_copy.py $(if $(FULL),--repeat 5)
+	$(BIN)/python benchmarks/ui_page.py $(if $(FULL),--repeat 15)
+	$(BIN)/python benchmarks/media_stream.py $(if $(FULL),--repeat 5)
 	$(BIN)/python benchmarks/trigger_scale.py $(if $(FULL),--full)
 	$(if $(SKIP_SCHEDULER),@echo "worker_slots.py skipped (SKIP_SCHEDULER=1)",$(BIN)/python benchmarks/worker_slots.py $(if $(FULL),--full))
 
