@@ -42,6 +42,12 @@ or could pay twice. Everything else may succeed on an Airflow retry::
         ├── ApimartTaskCancelledError   [fail] the task was cancelled on APIMart's side
         ├── ApimartInsufficientBalanceError [fail] the balance is below ``min_balance``; nothing
         │                                  was submitted
+        ├── ApimartSpendLimitError      [fail] this job's estimate would cross a spend limit (per
+        │                                  run or per day); nothing was submitted
+        ├── ApimartPriceUnknownError    [fail] a spend limit applies but no price is known for
+        │                                  the job; nothing was submitted
+        ├── ApimartSpendStoreError             the spend store (Redis, Postgres, the local file)
+        │                                  could not be read or written; nothing was submitted
         ├── ApimartVideoExpiredError    [fail] the result URLs expired before the videos were
         │                                  copied to ``output_path``
         ├── ApimartDownloadError               copying a video to ``output_path`` failed after a few
@@ -88,6 +94,9 @@ __all__ = [
     "ApimartIdempotencyKeyReusedError",
     "ApimartIdempotencyUnavailableError",
     "ApimartInsufficientBalanceError",
+    "ApimartPriceUnknownError",
+    "ApimartSpendLimitError",
+    "ApimartSpendStoreError",
     "ApimartNotFoundError",
     "ApimartPaymentRequiredError",
     "ApimartPermanentError",
@@ -324,6 +333,21 @@ class ApimartTaskWaitError(ApimartError):
 class ApimartInsufficientBalanceError(ApimartPermanentError):
     """The key's balance is below the task's ``min_balance``: no job was submitted. Top up, then
     clear the task."""
+
+
+class ApimartSpendLimitError(ApimartPermanentError):
+    """Reserving this job's estimated cost would cross a spend limit: names the limit, what is
+    spent, what running tasks hold reserved and this job's estimate. No job was submitted."""
+
+
+class ApimartPriceUnknownError(ApimartPermanentError):
+    """A spend limit applies, but neither ``spend_prices`` nor a completed job of the same model
+    and parameters gives this job a price: the limit fails closed. No job was submitted."""
+
+
+class ApimartSpendStoreError(ApimartError):
+    """The spend store could not reserve or settle (Redis or Postgres unreachable, the local file
+    locked past its timeout). Before a submit, nothing was sent; a retry tries again."""
 
 
 class ApimartVideoExpiredError(ApimartPermanentError):

@@ -61,6 +61,14 @@ def get_provider_info() -> dict[str, Any]:
             "apimart": {
                 "description": "Defaults of the APIMart operators and sensor.",
                 "options": {
+                    "spend_store_path": {
+                        "description": "The local spend ledger (SQLite), used when no "
+                        "spend_store_conn_id is set. Empty: $AIRFLOW_HOME/apimart_spend.sqlite3.",
+                        "version_added": "0.3.0",
+                        "type": "string",
+                        "example": "/var/lib/airflow/apimart_spend.sqlite3",
+                        "default": "",
+                    },
                     "first_poll_delay": {
                         "description": "Seconds between a submit (or a deferral) and the first status "
                         "read, plus up to 2 s of jitter. APIMart advises 5-10 s, and a trigger that fires "
@@ -147,6 +155,30 @@ def get_provider_info() -> dict[str, Any]:
                         "warn: send it unchecked, with a warning. Empty: strict for models without "
                         "typed operators, warn for the four typed ones. An operator's schema_check wins.",
                         "schema": {"type": ["string", "null"], "enum": ["strict", "warn", None]},
+                    },
+                    "run_spend_limit": {
+                        "label": "Spend limit per DAG run",
+                        "description": "Before each paid submit, the job's estimated cost is reserved "
+                        "against this; a job that would cross it fails without submitting. Needs "
+                        "spend_prices or an earlier job's real cost. Empty: no limit.",
+                        "schema": {"type": ["number", "null"], "minimum": 0},
+                    },
+                    "daily_spend_limit": {
+                        "label": "Spend limit per day (UTC) for this connection",
+                        "description": "The same, summed over every DAG that uses this connection.",
+                        "schema": {"type": ["number", "null"], "minimum": 0},
+                    },
+                    "spend_prices": {
+                        "label": "Prices for spend limits (JSON)",
+                        "description": 'Per model: a price per job, {"per_second": p}, or a list of '
+                        'rules [{"when": {"resolution": "1080p"}, "price": p}, ...].',
+                        "schema": {"type": ["string", "null"]},
+                    },
+                    "spend_store_conn_id": {
+                        "label": "Spend store connection",
+                        "description": "A redis or postgres connection every worker shares. Empty: a "
+                        "local file, right for one machine only.",
+                        "schema": {"type": ["string", "null"]},
                     },
                 },
             }

@@ -36,7 +36,12 @@ from airflow_provider_apimart.hooks.apimart import ApimartHook  # noqa: E402
 if TYPE_CHECKING:
     from airflow_provider_apimart.testing import ApimartSimulator
 
-pytest_plugins = ["airflow_provider_apimart.testing.pytest_plugin", "tests.object_store", "tests.ui_airflow"]
+pytest_plugins = [
+    "airflow_provider_apimart.testing.pytest_plugin",
+    "tests.object_store",
+    "tests.ui_airflow",
+    "tests.spend_stores",
+]
 
 #: A key that must never show up in any log line, exception, repr or URL.
 SECRET_API_KEY = "sk-apimart-test-SECRET-4f9c2e"

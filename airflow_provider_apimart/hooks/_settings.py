@@ -55,6 +55,11 @@ class ClientSettings:
     min_balance: float | None = None
     #: The connection's default ``schema_check`` for operators (extra ``schema_check``).
     schema_check: Literal["strict", "warn"] | None = None
+    #: The connection's spend limits, prices and store (extras of the same names); see docs/spend.md.
+    run_spend_limit: float | None = None
+    daily_spend_limit: float | None = None
+    spend_prices: Any = None
+    spend_store_conn_id: str | None = None
 
     @property
     def httpx_timeout(self) -> httpx.Timeout:
@@ -93,6 +98,10 @@ def settings_from_connection(
         max_retries=DEFAULT_MAX_RETRIES if extras.max_retries is None else extras.max_retries,
         min_balance=extras.min_balance,
         schema_check=extras.schema_check,
+        run_spend_limit=extras.run_spend_limit,
+        daily_spend_limit=extras.daily_spend_limit,
+        spend_prices=extras.spend_prices,
+        spend_store_conn_id=extras.spend_store_conn_id or None,
     )
 
 
@@ -107,6 +116,14 @@ class ConnectionExtras(BaseModel):
         None
     )
     schema_check: Literal["strict", "warn"] | None = None
+    run_spend_limit: (
+        Annotated[float, BeforeValidator(reject_bool), Field(ge=0, allow_inf_nan=False)] | None
+    ) = None
+    daily_spend_limit: (
+        Annotated[float, BeforeValidator(reject_bool), Field(ge=0, allow_inf_nan=False)] | None
+    ) = None
+    spend_prices: dict[str, Any] | list[Any] | str | None = None
+    spend_store_conn_id: str | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -120,6 +137,10 @@ _EXTRA_RULES = {
     "max_retries": f"must be a whole number from 0 to {MAX_RETRIES_LIMIT}",
     "min_balance": "must be a finite number, 0 or more, in the balance's own unit",
     "schema_check": "must be 'strict' or 'warn'",
+    "run_spend_limit": "must be a finite number, 0 or more",
+    "daily_spend_limit": "must be a finite number, 0 or more",
+    "spend_prices": "must be a JSON object of model names to prices",
+    "spend_store_conn_id": "must be a connection id",
 }
 
 

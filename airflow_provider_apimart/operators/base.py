@@ -13,6 +13,7 @@ from airflow_provider_apimart.exceptions import (
     ApimartIdempotencyIndeterminateError,
     ApimartIdempotencyKeyReusedError,
     ApimartNotFoundError,
+    ApimartRejectedError,
     ApimartValidationError,
 )
 from airflow_provider_apimart.hooks import DEFAULT_CONN_ID
@@ -20,6 +21,7 @@ from airflow_provider_apimart.links.video import ApimartStoredVideoLink, Apimart
 from airflow_provider_apimart.models.generic import GenericVideoRequest
 from airflow_provider_apimart.models.requests import build_request
 from airflow_provider_apimart.operators.schema_check import check_mode
+from airflow_provider_apimart.operators.spending import SpendLimitedMixin
 from airflow_provider_apimart.operators.submission import (
     SubmitRecord,
     fingerprint,
@@ -28,6 +30,7 @@ from airflow_provider_apimart.operators.submission import (
     save_record,
     state_store,
     stored_record,
+    why_the_body_changed,
 )
 from airflow_provider_apimart.version_compat import conf
 from airflow_provider_apimart.waiting.defaults import DEFAULT_FIRST_POLL_DELAY, DEFAULT_POLL_INTERVAL
@@ -51,7 +54,7 @@ OPERATOR_TEMPLATE_FIELDS = frozenset({"output_path"})
 DEFAULT_TIMEOUT = timedelta(hours=1)
 
 
-class ApimartBaseVideoOperator(ApimartWaitMixin, BaseOperator):
+class ApimartBaseVideoOperator(SpendLimitedMixin, ApimartWaitMixin, BaseOperator):
     """Submit one APIMart video job and hand its video URLs downstream.
 
     **What a retry or a clear does.** The POST carries an ``Idempotency-Key`` made from dag_id,
@@ -88,6 +91,14 @@ class ApimartBaseVideoOperator(ApimartWaitMixin, BaseOperator):
         submit: ``"strict"`` sends nothing, ``"warn"`` sends the request unchecked. Default from the
         connection's ``schema_check`` extra, else ``strict`` for models without typed rules and
         ``warn`` for the four typed ones. A body that breaks the schema is refused in either mode.
+    :param run_spend_limit: the most this DAG run may spend on APIMart jobs. Each paid submit first
+        reserves its estimated cost; one that would cross the limit fails permanently before any
+        POST. Default from the connection's extra of the same name; unset: no limit (docs: Spend limits).
+    :param daily_spend_limit: the same, per UTC day, for every task on this connection.
+    :param spend_prices: what each model's job costs, for the estimate (a dict or its JSON text):
+        ``{"wan2.7": 0.4, "kling-v2-6": {"per_second": 0.09}}``. Default from the connection.
+    :param spend_store_conn_id: a ``redis`` or ``postgres`` connection every worker shares for the
+        limits' ledger; unset: a local file, right for one machine only.
     """
 
     #: The request model of this operator's APIMart model (the generic operator picks by name).
@@ -114,9 +125,19 @@ class ApimartBaseVideoOperator(ApimartWaitMixin, BaseOperator):
         output_path: str | None = None,
         min_balance: float | None = None,
         schema_check: str | None = None,
+        run_spend_limit: float | None = None,
+        daily_spend_limit: float | None = None,
+        spend_prices: dict[str, Any] | str | None = None,
+        spend_store_conn_id: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.configure_spend(
+            run_spend_limit=run_spend_limit,
+            daily_spend_limit=daily_spend_limit,
+            spend_prices=spend_prices,
+            spend_store_conn_id=spend_store_conn_id,
+        )
         self.schema_check = check_mode(schema_check, where=f"Task {self.task_id!r}")
         self.configure_wait(
             apimart_conn_id=apimart_conn_id,
@@ -175,6 +196,15 @@ class ApimartBaseVideoOperator(ApimartWaitMixin, BaseOperator):
 
     def submission_summary(self) -> dict[str, Any]:
         return self._submission.receipt() if self._submission is not None else {}
+
+    def account_for(
+        self, context: Context, hook: ApimartHook, cost: float | None, *, completed: bool
+    ) -> dict[str, Any]:
+        key = self._submission.idempotency_key if self._submission is not None else None
+        return self.settle_spend(context, hook, key, cost, completed=completed)
+
+    def request_body_for_prices(self) -> dict[str, Any] | None:
+        return self.build_request().to_body()
 
     def request_summary(self) -> dict[str, Any] | None:
         return self.build_request().to_body()
@@ -309,15 +339,22 @@ class ApimartBaseVideoOperator(ApimartWaitMixin, BaseOperator):
         key = idempotency_key(
             context, request_fingerprint, superseded, force_new_generation=self.force_new_generation
         )
+        guard = self.spend_guard(context, hook)
+        # Right before the paid POST, never for a reattach; the same key reserves only once.
+        reserved_now = guard.reserve(key, request.to_body()) if guard is not None else False
         submitted_at = time.time()
         try:
             submitted = hook.submit_video(request, idempotency_key=key)
         except ApimartIdempotencyKeyReusedError as error:
             raise error.explained(
-                _why_the_body_changed(self.task_id, uploaded=self._uploaded_images)
+                why_the_body_changed(self.task_id, uploaded=self._uploaded_images)
             ) from None
         except ApimartIdempotencyIndeterminateError as error:
             raise error.explained(f"(task {self.task_id!r})") from None
+        except ApimartRejectedError:
+            if guard is not None and reserved_now:  # refused outright: no job, nothing to hold
+                guard.release(key)
+            raise
         self._submission = SubmitRecord(
             submitted.task_id,
             request_fingerprint,
@@ -329,6 +366,8 @@ class ApimartBaseVideoOperator(ApimartWaitMixin, BaseOperator):
             schema_sha256=schema_sha256,
         )
         save_record(context, self._submission)
+        if guard is not None:
+            guard.submitted(key)
         if submitted.replayed:
             self.log.info(
                 "APIMart returned the %s job this task already submitted: remote task %s, no new charge.",
@@ -366,19 +405,6 @@ class ApimartBaseVideoOperator(ApimartWaitMixin, BaseOperator):
             schema_sha256,
             may_replace_replay=False,
         )
-
-
-def _why_the_body_changed(task_id: str, *, uploaded: bool) -> str:
-    """What can make one logical task send another body under its key: the user's next step."""
-    if uploaded:
-        cause = "its images were uploaded again under new URLs (on Airflow before 3.3 each try uploads anew)"
-    else:
-        cause = "a templated value or the TaskFlow function gave another value than on the first try"
-    return (
-        f"Task {task_id!r}: this try's body differs from the first one sent under its key; likely "
-        f"{cause}. Check the APIMart console for the first job before clearing; "
-        "force_new_generation=True pays for a new one."
-    )
 
 
 def _is_literal(value: Any) -> bool:

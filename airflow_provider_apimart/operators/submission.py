@@ -131,3 +131,16 @@ def idempotency_key(
     if force_new_generation:
         parts.append(f"try-{ti.try_number}")
     return "airflow-" + hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:48]
+
+
+def why_the_body_changed(task_id: str, *, uploaded: bool) -> str:
+    """What can make one logical task send another body under its key: the user's next step."""
+    if uploaded:
+        cause = "its images were uploaded again under new URLs (on Airflow before 3.3 each try uploads anew)"
+    else:
+        cause = "a templated value or the TaskFlow function gave another value than on the first try"
+    return (
+        f"Task {task_id!r}: this try's body differs from the first one sent under its key; likely "
+        f"{cause}. Check the APIMart console for the first job before clearing; "
+        "force_new_generation=True pays for a new one."
+    )

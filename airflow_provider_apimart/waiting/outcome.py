@@ -104,6 +104,13 @@ class ApimartWaitMixin(_OperatorBase):
         """What the submit said (request id, replay, response version, schema), for the XCom."""
         return {}
 
+    def account_for(
+        self, context: Context, hook: ApimartHook, cost: float | None, *, completed: bool
+    ) -> dict[str, Any]:
+        """Settle the render's spend once its cost is known; the summary's ``spend`` entry (operators
+        with limits settle, see operators/spending.py; the sensor pays for nothing)."""
+        return {}
+
     def resume_kwargs(self) -> dict[str, Any]:
         """What the resumed ``execute_complete`` needs beside the event."""
         return {}
@@ -181,7 +188,7 @@ class ApimartWaitMixin(_OperatorBase):
 
         if not event.succeeded:
             error = event.error()
-            self.record_ending(context, event, error)
+            self.record_ending(context, event, error, self._account_for_ending(context, hook, event))
             raise error
         if status is None or status.state is not TaskState.COMPLETED:
             # The trigger's event holds no signed URL: read them now, on the worker.
@@ -200,23 +207,25 @@ class ApimartWaitMixin(_OperatorBase):
         if status.state is not TaskState.COMPLETED:
             ending = events.for_terminal_status(status)
             error = ending.error()
-            self.record_ending(context, ending, error)
+            self.record_ending(context, ending, error, self._account_for_ending(context, hook, ending))
             raise error
         if not status.video_urls:
             raise ApimartResponseError(
                 f"APIMart task {status.id} is completed but its result has no video URL."
             )
+        spend = self.account_for(context, hook, status.cost, completed=True)  # paid, stored or not
         stored: list[StoredVideo] = []
         if self.output_path:
             try:
                 stored, status = self._store_outputs(context, hook, status, self.output_path)
             except ApimartError as error:
-                self.record_unstored(context, status, error)
+                self.record_unstored(context, status, error, spend)
                 raise
         summary = {
             **task_summary(status, self.model_name()),
             **self.submission_summary(),
             "request": self.request_summary(),
+            **spend,
         }
         if self.output_path:
             summary["outputs"] = [video.to_xcom() for video in stored]
@@ -248,7 +257,16 @@ class ApimartWaitMixin(_OperatorBase):
         """The body that was sent (operators), for a person reviewing the video; None: unknown here."""
         return None
 
-    def record_ending(self, context: Context, event: WaitEvent, error: Exception) -> None:
+    def _account_for_ending(self, context: Context, hook: ApimartHook, event: WaitEvent) -> dict[str, Any]:
+        """A failed or cancelled render releases its reservation; a timed-out one may still render
+        and be billed, so it stays held until a later try settles it."""
+        if event.status.value not in {"failed", "cancelled"}:
+            return {}
+        return self.account_for(context, hook, None, completed=False)
+
+    def record_ending(
+        self, context: Context, event: WaitEvent, error: Exception, spend: dict[str, Any] | None = None
+    ) -> None:
         """Say in the ``apimart_task`` XCom why a render ended without a video (failed, moderated,
         cancelled, timed out), so the UI and downstream tools show the reason, not only the log."""
         if event.status.value not in ENDINGS_RECORDED:
@@ -258,12 +276,16 @@ class ApimartWaitMixin(_OperatorBase):
             "model": self.model_name(),
             "status": event.status.value,
         }
-        self._push_summary(context, {**ending, "video_urls": [], "cost": None}, event.reason, error)
+        summary = {**ending, "video_urls": [], "cost": None, **(spend or {})}
+        self._push_summary(context, summary, event.reason, error)
 
-    def record_unstored(self, context: Context, status: TaskStatus, error: Exception) -> None:
+    def record_unstored(
+        self, context: Context, status: TaskStatus, error: Exception, spend: dict[str, Any] | None = None
+    ) -> None:
         """Say in the ``apimart_task`` XCom that a paid video was not stored, and until when its
         source URL lives, so a person can still save it (the UI shows it)."""
-        self._push_summary(context, task_summary(status, self.model_name()), "not_stored", error)
+        summary = {**task_summary(status, self.model_name()), **(spend or {})}
+        self._push_summary(context, summary, "not_stored", error)
 
     def _push_summary(self, context: Context, summary: dict[str, Any], reason: str, error: Exception) -> None:
         summary = {

@@ -55,9 +55,12 @@ PERMANENT = [
     exceptions.ApimartDownloadRefusedError,
     exceptions.ApimartStorageUnusableError,
     exceptions.ApimartUndocumentedStatusError,
+    exceptions.ApimartSpendLimitError,
+    exceptions.ApimartPriceUnknownError,
 ]
 RETRYABLE = [
     ApimartNotFoundError,
+    exceptions.ApimartSpendStoreError,
     ApimartRateLimitError,
     ApimartServerError,
     ApimartConnectionError,
