@@ -16,6 +16,7 @@ from airflow_provider_apimart.ui.generations import Outcome
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
+    from datetime import datetime
 
     from airflow_provider_apimart.ui.generations import TaskKey
 
@@ -37,6 +38,10 @@ class Counted(Protocol):
     def videos(self) -> int: ...
     @property
     def day(self) -> str: ...
+    @property
+    def limits(self) -> list[dict[str, Any]] | None: ...
+    @property
+    def recorded_at(self) -> datetime: ...
 
 
 Row = TypeVar("Row")
@@ -74,6 +79,8 @@ class Totals:
     per_run: list[tuple[str, str, float]] = field(default_factory=list)
     models: list[str] = field(default_factory=list)
     dag_ids: list[str] = field(default_factory=list)
+    #: Each spend limit's newest figures (name, limit, spent, reserved), as the renders settled.
+    limits: list[dict[str, Any]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -89,6 +96,7 @@ class Totals:
                 {"dag_id": dag_id, "run_id": run_id, "spend": round(spend, 6)}
                 for dag_id, run_id, spend in self.per_run
             ],
+            "spend_limits": self.limits,
         }
 
 
@@ -118,7 +126,22 @@ def totals(generations: Sequence[Counted]) -> Totals:
         per_run=sorted(((dag, run, cost) for (dag, run), cost in per_run.items()), key=lambda row: -row[2]),
         models=sorted({generation.model for generation in generations if generation.model}),
         dag_ids=sorted({generation.key.dag_id for generation in generations}),
+        limits=newest_limits(generations),
     )
+
+
+def newest_limits(generations: Sequence[Counted]) -> list[dict[str, Any]]:
+    """Per spend limit, the figures of the newest render that settled against it."""
+    newest: dict[str, tuple[datetime, dict[str, Any]]] = {}
+    for generation in generations:
+        for entry in generation.limits or ():
+            name = entry.get("name") if isinstance(entry, dict) else None
+            if isinstance(name, str) and (name not in newest or newest[name][0] < generation.recorded_at):
+                newest[name] = (
+                    generation.recorded_at,
+                    {**entry, "as_of": generation.recorded_at.isoformat()},
+                )
+    return [entry for _, entry in sorted(newest.values(), key=lambda item: item[0], reverse=True)]
 
 
 #: Outcomes APIMart charges for: a rendered video, stored or not.

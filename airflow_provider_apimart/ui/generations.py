@@ -108,6 +108,13 @@ class Generation:
         return len(self.outputs) or len(self.video_urls)
 
     @property
+    def limits(self) -> list[dict[str, Any]] | None:
+        """The spend limits' figures when this render settled (operators with limits only)."""
+        spend = self.summary.get("spend")
+        value = spend.get("limits") if isinstance(spend, dict) else None
+        return value if isinstance(value, list) else None
+
+    @property
     def reason(self) -> str | None:
         """Why it ended without a stored video, in the provider's words; None for a success."""
         error = self.summary.get("error")

@@ -48,6 +48,8 @@ class Brief:
     cost: float
     cost_reported: bool
     videos: int
+    #: The spend limits' figures this render's summary recorded (operators with limits only).
+    limits: list[dict[str, Any]] | None = None
 
     @property
     def day(self) -> str:
@@ -123,6 +125,7 @@ def read_briefs(session: Session, dag_ids: Collection[str], *, since: datetime |
         value[("error", "reason")].as_string().label("reason"),
         json_array_length(value, "outputs").label("outputs"),
         json_array_length(value, "video_urls").label("video_urls"),
+        value[("spend", "limits")].label("limits"),
     )
     if since is not None:
         query = query.where(XComModel.timestamp >= since)
@@ -149,12 +152,12 @@ def merge_briefs(rows: Iterable[Any]) -> list[Brief]:
         cost,
         status,
         reason,
-        *lengths,
+        *rest,
     ) in rows:
         key = TaskKey(dag_id, run_id, task_id, map_index)
         if name == XCOM_TASK_SUMMARY:
             error = {"reason": reason} if reason is not None else None
-            outputs, video_urls = lengths
+            outputs, video_urls, limits = rest
             by_key[key] = Brief(
                 key,
                 utc(moment),
@@ -163,6 +166,7 @@ def merge_briefs(rows: Iterable[Any]) -> list[Brief]:
                 cost or 0.0,
                 cost is not None,
                 outputs or video_urls or 0,
+                limits if isinstance(limits, list) else None,
             )
         elif key not in by_key:
             by_key[key] = Brief(key, utc(moment), unfinished(state), None, 0.0, False, 0)

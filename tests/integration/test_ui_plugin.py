@@ -98,6 +98,11 @@ def test_the_apimart_page_counts_spend_failures_and_moderations(world: UiAirflow
         4,
     )
     assert [row["task_id"] for row in refused["generations"]] == ["refused"]
+    # The run's spend limit, as its newest render settled: what the XComs cost, nothing still held.
+    (limit,) = every["totals"]["spend_limits"]
+    assert (limit["scope"], limit["limit"], limit["reserved"]) == ("run", 10.0, 0.0)
+    assert limit["spent"] == pytest.approx(total)
+    assert 'data-testid="spend-limits"' in page.text
     assert other_model["matched"] == 0
     assert page.status_code == 200
     assert 'data-testid="spend">' in page.text

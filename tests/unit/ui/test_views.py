@@ -57,6 +57,9 @@ def test_each_task_instance_is_one_generation_its_summary_winning_over_its_submi
     }
 
 
+SPEND = {"limits": [{"scope": "run", "name": "run_spend_limit of DAG run 'run'", "limit": 2.0, "spent": 0.9}]}
+
+
 def brief_row(row: Row) -> tuple[Any, ...]:
     """The columns read_briefs selects of ``row``: the JSON paths the database extracts."""
     value = row.value if isinstance(row.value, dict) else {}
@@ -68,6 +71,7 @@ def brief_row(row: Row) -> tuple[Any, ...]:
         row.dag_id, row.run_id, row.task_id, row.map_index, row.key, row.state, row.try_number,
         row.timestamp, value.get("model"), value.get("cost"), value.get("status"),
         error.get("reason") if isinstance(error, dict) else None, *lengths,
+        value.get("spend", {}).get("limits"),
     )  # fmt: skip
 
 
@@ -85,16 +89,17 @@ def test_a_brief_counts_what_the_whole_generation_counts() -> None:
             "apimart_task",
             {**completed(None), "status": "failed", "error": {"reason": "content_moderation"}},
         ),
-        Row("e", "apimart_task", {**completed(0.5), "video_urls": ["https://cdn/e.mp4"]}),
+        Row("e", "apimart_task", {**completed(0.5), "video_urls": ["https://cdn/e.mp4"], "spend": SPEND}),
         Row("f", "apimart_task", {**completed(0.4), "status": "timeout", "error": {"reason": "timeout"}}),
     ]
     briefs = {brief.key: brief for brief in merge_briefs(brief_row(row) for row in rows)}
     whole = {item.key: item for item in merge_rows(rows)}
     assert briefs.keys() == whole.keys()
-    facts = ("outcome", "model", "cost", "cost_reported", "videos", "day")
+    facts = ("outcome", "model", "cost", "cost_reported", "videos", "day", "limits")
     for key, brief in briefs.items():
         assert [getattr(brief, name) for name in facts] == [getattr(whole[key], name) for name in facts]
     assert accounts.totals(list(briefs.values())) == accounts.totals(list(whole.values()))
+    assert accounts.totals(list(briefs.values())).limits == [{**SPEND["limits"][0], "as_of": NOW.isoformat()}]
 
 
 def generation(
