@@ -121,6 +121,7 @@ class SpendGuard:
         self.store.settle(reservation_id, 0.0)
 
     def submitted(self, reservation_id: str) -> None:
+        """APIMart answered the POST: the reservation is held until the render ends."""
         self.store.mark_held(reservation_id)
 
     def settle(
