@@ -58,6 +58,10 @@ def test_providers_widgets_show_the_typed_extras(tmp_path: Path) -> None:
         "extra__apimart__max_retries": ["integer", "null"],
         "extra__apimart__min_balance": ["number", "null"],
         "extra__apimart__schema_check": ["string", "null"],
+        "extra__apimart__run_spend_limit": ["number", "null"],
+        "extra__apimart__daily_spend_limit": ["number", "null"],
+        "extra__apimart__spend_prices": ["string", "null"],
+        "extra__apimart__spend_store_conn_id": ["string", "null"],
     }
 
 
