@@ -2,7 +2,7 @@
 
 Keys share one hash tag, so a Redis Cluster keeps them on one slot and a script may touch them
 all: ``{apimart-spend}:scope:<scope>`` (a hash, reservation id to ``state|amount|lease end``),
-``{apimart-spend}:id:<reservation id>`` (its scopes) and ``{apimart-spend}:prices``. A scope's
+``{apimart-spend}:id:<reservation id>`` (its amount and scopes) and ``{apimart-spend}:prices``. A scope's
 hash expires :data:`SCOPE_TTL_SECONDS` after its last write.
 """
 
@@ -71,21 +71,19 @@ for i = 1, n do
   figures[#figures + 1] = tostring(spent)
   figures[#figures + 1] = tostring(reserved)
 end
-redis.call('SET', KEYS[n + 1], table.concat(names, '\\n'), 'EX', ttl)
+redis.call('SET', KEYS[n + 1], ARGV[2] .. '\\n' .. table.concat(names, '\\n'), 'EX', ttl)
 return {'admitted', '0', unpack(figures)}
 """
 )
-#: KEYS: every scope hash that may hold the id. ARGV: id, new state, amount (or '' to keep), ttl.
+#: KEYS: the id's scope hashes. ARGV: id, new state, amount, ttl. A row a lapsed lease dropped is
+#: written again: the job was submitted after all, and its cost must count.
 MOVE = """
 for i, key in ipairs(KEYS) do
-  local row = redis.call('HGET', KEYS[i], ARGV[1])
-  if row then
-    local state, amount = string.match(row, '^(%a+)|([^|]+)|')
-    if ARGV[2] == 'settled' or state == 'pending' then
-      if ARGV[3] ~= '' then amount = ARGV[3] end
-      redis.call('HSET', key, ARGV[1], ARGV[2] .. '|' .. amount .. '|')
-      redis.call('EXPIRE', key, tonumber(ARGV[4]))
-    end
+  local row = redis.call('HGET', key, ARGV[1])
+  local state = row and string.match(row, '^(%a+)|') or nil
+  if ARGV[2] == 'settled' or state == nil or state == 'pending' then
+    redis.call('HSET', key, ARGV[1], ARGV[2] .. '|' .. ARGV[3] .. '|')
+    redis.call('EXPIRE', key, tonumber(ARGV[4]))
   end
 end
 return 1
@@ -138,20 +136,25 @@ class RedisSpendStore:
         return Admission(True, usage, already_reserved=outcome == "already")
 
     def mark_held(self, reservation_id: str) -> None:
-        keys = self._scope_keys(reservation_id)
-        if keys:
-            self._call(self._move, keys, [reservation_id, "held", "", SCOPE_TTL_SECONDS])
+        reserved = self._reserved(reservation_id)
+        if reserved is not None:
+            amount, keys = reserved
+            self._call(self._move, keys, [reservation_id, "held", amount, SCOPE_TTL_SECONDS])
 
     def settle(self, reservation_id: str, cost: float | None) -> None:
-        keys = self._scope_keys(reservation_id)
-        if keys:
-            kept = "" if cost is None else repr(cost)
+        reserved = self._reserved(reservation_id)
+        if reserved is not None:
+            amount, keys = reserved
+            kept = amount if cost is None else repr(cost)
             self._call(self._move, keys, [reservation_id, "settled", kept, SCOPE_TTL_SECONDS])
 
-    def _scope_keys(self, reservation_id: str) -> list[str]:
-        """The scopes ``reserve`` wrote under the id (they never change once written)."""
-        names = self._call(lambda keys, args: self._client.get(keys[0]), [_id_key(reservation_id)], [])
-        return [_key(scope) for scope in _text(names).split("\n")] if names else []
+    def _reserved(self, reservation_id: str) -> tuple[str, list[str]] | None:
+        """The amount and the scopes' keys ``reserve`` wrote under the id (never changed after)."""
+        stored = self._call(lambda keys, args: self._client.get(keys[0]), [_id_key(reservation_id)], [])
+        if not stored:
+            return None
+        amount, *scopes = _text(stored).split("\n")
+        return amount, [_key(scope) for scope in scopes]
 
     def usage(self, scopes: Sequence[str], *, now: float) -> dict[str, Usage]:
         figures = self._call(self._usage, [_key(scope) for scope in scopes], [repr(now)])

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import (
     Column,
     Float,
+    Index,
     MetaData,
     String,
     Table,
@@ -56,6 +57,8 @@ LEDGER = Table(
     Column("state", String(16), nullable=False),  # pending, held, settled
     Column("expires_at", Float, nullable=True),  # pending only: when its lease runs out
     Column("updated_at", Float, nullable=False),
+    # Every reserve sums its scopes: without this, each sum reads every job ever settled.
+    Index("apimart_spend_ledger_scope_state", "scope", "state"),
 )
 PRICES = Table(
     "apimart_spend_prices",
@@ -216,7 +219,10 @@ def _engine(url: str | URL) -> Engine:
     if engine.dialect.name == "sqlite":
         _begin_immediately(engine)
     try:
-        METADATA.create_all(engine, checkfirst=True)
+        with engine.begin() as connection:
+            if engine.dialect.name == "postgresql":  # workers meeting a new database at once
+                connection.execute(text("SELECT pg_advisory_xact_lock(hashtext('apimart_spend_schema'))"))
+            METADATA.create_all(connection, checkfirst=True)
     except Exception as error:
         raise ApimartSpendStoreError(f"The spend store at {engine.url!r} cannot be used: {error}") from error
     return engine

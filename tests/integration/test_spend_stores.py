@@ -119,3 +119,15 @@ def test_a_learned_price_is_the_highest_one_billed(spend_store: Any) -> None:
     for cost in (0.4, 0.9, 0.5):
         spend_store.learn_price("sig", cost)
     assert spend_store.learned_price("sig") == pytest.approx(0.9)
+
+
+def test_a_job_whose_lease_lapsed_still_counts_once_it_is_held_or_settled(spend_store: Any) -> None:
+    """Killed after APIMart answered the POST but before the hold: the retry's settle still counts."""
+    later = NOW + PENDING_LEASE_SECONDS + 1
+    for name in ("settled late", "held late"):
+        assert spend_store.reserve(name, [RUN], 2.0, now=NOW).admitted
+    assert spend_store.reserve("another", [RUN], 1.0, now=later).admitted  # sums past both leases
+    spend_store.settle("settled late", 1.5)
+    spend_store.mark_held("held late")
+    usage = spend_store.usage([RUN.scope], now=later)[RUN.scope]
+    assert (usage.spent, usage.reserved) == (pytest.approx(1.5), pytest.approx(3.0))
