@@ -19,13 +19,15 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
+from urllib.parse import urlsplit
 
 import httpx
+import redis
 import sqlalchemy
 from cryptography.fernet import Fernet
 
-from tests.system.infra import Postgres, start_postgres, start_redis
+from tests.system.infra import DB_USER, SPEND_DATABASE, Postgres, start_postgres, start_redis
 from tests.system.processes import Service, Services, free_port, wait_for
 from tests.system.simulator import SimulatorClient, start_simulator
 
@@ -37,6 +39,12 @@ DAGS_SOURCE = Path(__file__).parent / "dags"
 #: The DAGs the scenarios run (tests/system/dags/apimart_system_dags.py).
 LOAD_DAG = "apimart_system_load"
 SINGLE_DAG = "apimart_system_single"
+#: The spend-limit DAGs by the store their ledger is in, each an Airflow connection of that type
+#: (the DAG file names the same connections).
+SPEND_DAGS = {"redis": "apimart_system_spend_redis", "postgres": "apimart_system_spend_postgres"}
+SPEND_CONNECTIONS = {"redis": "apimart_spend_redis", "postgres": "apimart_spend_postgres"}
+#: The ledger's Redis database: the Celery broker has database 0 of the same server.
+SPEND_REDIS_DB = 1
 POOL = "apimart"
 #: Renders in flight at APIMart, deferred ones included: below what the load could reach, so it binds.
 POOL_SLOTS = 40
@@ -47,6 +55,8 @@ RENDER_SECONDS = 6.0
 TRIGGERER_HEALTH_CHECK_THRESHOLD = 15
 TRIGGERERS = ("triggerer-1", "triggerer-2")
 WORKERS = ("worker-1", "worker-2")
+#: The simulator's starting balance: the scenarios pay for about 310 jobs of 0.40 (its default is 100).
+SIMULATOR_BALANCE = 1000.0
 
 
 @dataclass
@@ -112,6 +122,38 @@ class Cluster:
             key=key,
         )
         return {int(row[0]): row[1] for row in rows}
+
+    def spend_ledger(self, store: str, scope: str) -> dict[str, tuple[str, float]]:
+        """The rows of one scope (``run/<dag_id>/<run_id>``) in a spend store, read straight from
+        Redis or Postgres, not through the provider: reservation id (the job's Idempotency-Key) to
+        (state, amount)."""
+        if store == "redis":
+            client = redis.Redis.from_url(self.spend_redis_url)
+            try:
+                rows = cast("dict[bytes, bytes]", client.hgetall(f"{{apimart-spend}}:scope:{scope}"))
+            finally:
+                client.close()
+            ledger = {}
+            for reservation_id, value in rows.items():
+                state, amount, _lease_end = value.decode().split("|")
+                ledger[reservation_id.decode()] = (state, float(amount))
+            return ledger
+        engine = sqlalchemy.create_engine(self.postgres.url(database=SPEND_DATABASE))
+        try:
+            with engine.connect() as connection:
+                found = connection.execute(
+                    sqlalchemy.text(
+                        "SELECT reservation_id, state, amount FROM apimart_spend_ledger WHERE scope = :scope"
+                    ),
+                    {"scope": scope},
+                )
+                return {str(row[0]): (str(row[1]), float(row[2])) for row in found}
+        finally:
+            engine.dispose()
+
+    @property
+    def spend_redis_url(self) -> str:
+        return f"{self.redis_url.rsplit('/', 1)[0]}/{SPEND_REDIS_DB}"
 
     # ------------------------------------------------------------------ acting, through the REST API
 
@@ -230,6 +272,22 @@ def airflow_env(
 ) -> dict[str, str]:
     """Airflow's whole configuration, as environment variables (no airflow.cfg is written)."""
     connection = json.dumps({"conn_type": "apimart", "host": simulator_url, "password": api_key})
+    # The spend limits' ledger, shared by every worker: the same Redis (another database) and the
+    # same Postgres (another database) as Airflow's.
+    redis_server = urlsplit(redis_url)
+    spend_redis = {
+        "conn_type": "redis",
+        "host": redis_server.hostname,
+        "port": redis_server.port,
+        "extra": {"db": SPEND_REDIS_DB},
+    }
+    spend_postgres = {
+        "conn_type": "postgres",
+        "host": "127.0.0.1",
+        "port": postgres.port,
+        "login": DB_USER,
+        "schema": SPEND_DATABASE,
+    }
     inherited = {
         name: value
         for name, value in os.environ.items()
@@ -268,6 +326,8 @@ def airflow_env(
         # The provider's default settle delay is 5 s plus jitter; 3 s keeps clear of apache/airflow#72716.
         "AIRFLOW__APIMART__FIRST_POLL_DELAY": "3",
         "AIRFLOW_CONN_APIMART_DEFAULT": connection,
+        f"AIRFLOW_CONN_{SPEND_CONNECTIONS['redis'].upper()}": json.dumps(spend_redis),
+        f"AIRFLOW_CONN_{SPEND_CONNECTIONS['postgres'].upper()}": json.dumps(spend_postgres),
     }
 
 
@@ -302,7 +362,7 @@ def start_cluster(root: Path, services: Services, api_key: str) -> Cluster:
     postgres = start_postgres(services, log_dir)
     redis_url = start_redis(services, log_dir, root)
     simulator_service, simulator = start_simulator(
-        services, log_dir, api_key=api_key, render_seconds=RENDER_SECONDS
+        services, log_dir, api_key=api_key, render_seconds=RENDER_SECONDS, balance=SIMULATOR_BALANCE
     )
     services.on_stop("simulator client", simulator.close)
     api_port = free_port()
@@ -362,7 +422,7 @@ def start_cluster(root: Path, services: Services, api_key: str) -> Cluster:
             return False
         dags = {row[0] for row in cluster.sql("SELECT dag_id FROM dag WHERE is_stale = false")}
         workers = all(" ready." in cluster.components[name].log_text() for name in WORKERS)
-        return health.status_code == 200 and {LOAD_DAG, SINGLE_DAG} <= dags and workers
+        return health.status_code == 200 and {LOAD_DAG, SINGLE_DAG, *SPEND_DAGS.values()} <= dags and workers
 
     started = time.monotonic()
     wait_for(ready, "the API server, the DAGs and both Celery workers", timeout=300, interval=1)

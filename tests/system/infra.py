@@ -29,6 +29,8 @@ INSTALL_HINT = (
 )
 DATABASE = "airflow"
 DB_USER = "airflow"
+#: A database of its own for the spend limits' ledger (the ``apimart_spend_postgres`` connection).
+SPEND_DATABASE = "apimart_spend"
 
 
 class MissingDependencyError(RuntimeError):
@@ -86,8 +88,8 @@ class Postgres:
     bin_dir: Path
     data_dir: Path
 
-    def url(self, driver: str = "postgresql+psycopg2") -> str:
-        return f"{driver}://{DB_USER}@127.0.0.1:{self.port}/{DATABASE}"
+    def url(self, driver: str = "postgresql+psycopg2", database: str = DATABASE) -> str:
+        return f"{driver}://{DB_USER}@127.0.0.1:{self.port}/{database}"
 
     def dump(self) -> str:
         """``pg_dump`` of the metadata database, as plain SQL text."""
@@ -102,7 +104,8 @@ class Postgres:
 
 
 def start_postgres(services: Services, log_dir: Path) -> Postgres:
-    """initdb a throwaway cluster (trust auth, loopback only), start it, create the Airflow DB."""
+    """initdb a throwaway cluster (trust auth, loopback only), start it, create the Airflow DB and
+    the spend ledger's."""
     bin_dir = postgres_bin_dir()
     # Not under pytest's tmp dir: the postgres user must be able to reach it (pytest's is 0700).
     data_dir = Path(tempfile.mkdtemp(prefix="apimart-system-pg-"))
@@ -181,7 +184,11 @@ def start_postgres(services: Services, log_dir: Path) -> Postgres:
         return ready.returncode == 0
 
     wait_for(accepting, "Postgres to accept connections", timeout=60)
-    for statement in (f"CREATE ROLE {DB_USER} LOGIN", f"CREATE DATABASE {DATABASE} OWNER {DB_USER}"):
+    for statement in (
+        f"CREATE ROLE {DB_USER} LOGIN",
+        f"CREATE DATABASE {DATABASE} OWNER {DB_USER}",
+        f"CREATE DATABASE {SPEND_DATABASE} OWNER {DB_USER}",
+    ):
         subprocess.run([*psql, "-c", statement], check=True, capture_output=True, timeout=60)  # noqa: S603
     return Postgres(port=port, bin_dir=bin_dir, data_dir=data_dir)
 

@@ -90,7 +90,7 @@ class SimulatorClient:
 
 
 def start_simulator(
-    services: Services, log_dir: Path, *, api_key: str, render_seconds: float
+    services: Services, log_dir: Path, *, api_key: str, render_seconds: float, balance: float
 ) -> tuple[Service, SimulatorClient]:
     """``python -m airflow_provider_apimart.testing`` on a free port, logging every request."""
     env = {**os.environ, KEY_VARIABLE: api_key}
@@ -107,6 +107,8 @@ def start_simulator(
                 KEY_VARIABLE,
                 "--render-seconds",
                 str(render_seconds),
+                "--balance",
+                str(balance),
                 "--log-requests",
             ],
             env=env,

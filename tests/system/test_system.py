@@ -4,16 +4,28 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import time
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests.system.cluster import LOAD_DAG, POOL, POOL_SLOTS, RENDER_SECONDS, SINGLE_DAG, WORKERS, Cluster
+from tests.system.cluster import (
+    LOAD_DAG,
+    POOL,
+    POOL_SLOTS,
+    RENDER_SECONDS,
+    SINGLE_DAG,
+    SPEND_CONNECTIONS,
+    SPEND_DAGS,
+    WORKERS,
+    Cluster,
+)
 from tests.system.processes import ancestors, wait_for
 from tests.system.report import NOTES, ROWS, Row
+from tests.system.simulator import SUBMIT_PATH
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -135,6 +147,137 @@ def test_load_with_faults(cluster: Cluster) -> None:
         assert peak["occupied"] <= POOL_SLOTS
 
 
+#: Mapped renders in the spend scenario, and its DAGs' limit (tests/system/dags): 20.00 at 0.40 a job.
+SPEND_N = 200
+RUN_SPEND_LIMIT, JOB_PRICE = 20.0, 0.4
+SPEND_JOBS = 50
+SPEND_TIMEOUT = 120 + 3 * SPEND_N
+#: The map index in a prompt: "spend-redis #042: a lighthouse at dusk".
+_PROMPT_INDEX = re.compile(r"#(\d{3}):")
+#: The exception that ended a try, in Airflow's JSON task log.
+_FAILED_WITH = re.compile(r'"event":"Task failed with exception".*?"exc_type":"(\w+)"')
+
+
+def posts_by_index(records: dict[str, Any], tag: str) -> dict[int, set[str]]:
+    """The Idempotency-Keys the simulator saw POSTed for each map index of a run (by its prompts)."""
+    found: dict[int, set[str]] = {}
+    for request in records["requests"]:
+        body = request["body"]
+        if request["method"] != "POST" or request["path"] != SUBMIT_PATH or not isinstance(body, dict):
+            continue
+        prompt = str(body.get("prompt", ""))
+        match = _PROMPT_INDEX.search(prompt)
+        if prompt.startswith(f"{tag} #") and match:
+            found.setdefault(int(match[1]), set()).add(request["headers"].get("idempotency-key"))
+    return found
+
+
+@pytest.mark.parametrize("store", list(SPEND_DAGS))
+def test_spend_limit_with_faults(cluster: Cluster, store: str) -> None:
+    """200 mapped renders, a run_spend_limit worth 50 of them, 20% faults, the ledger in Redis or
+    Postgres through an Airflow connection shared by both workers: exactly 50 jobs are paid, one
+    per key, and every other render fails at once with the limit error, before any POST.
+
+    Why exactly 50, and no fewer, whatever the faults do: a reservation stops counting only when it
+    is settled at a lower cost (the simulator bills 0.40, the estimate), released (a render that
+    failed, or a POST refused outright with no job, neither of which a fault causes), or when its
+    15-minute lease lapses while pending. A fault before the job exists (429, 500-503, reset)
+    creates no job, and the hook's retries (then Airflow's) POST again under the same key, which
+    keeps the reservation. A dropped answer leaves the job created and billed but the reservation
+    pending, since the answer that marks it held never came; the retry under the same key is
+    answered with that same job and marks it held, and pending counts as much as held until the
+    lease, far longer than the run. So every admitted reservation ends as one paid job, and a
+    render is refused only once 50 are admitted: 50 paid, 150 refused."""
+    n, dag_id, conn_id = SPEND_N, SPEND_DAGS[store], SPEND_CONNECTIONS[store]
+    run_id = tag = f"spend-{store}"
+    with scenario(f"spend limit ({store}): {n} renders, limit {SPEND_JOBS} jobs, 20% faults") as row:
+        faults_before = cluster.simulator.records()["faults"]
+        cluster.simulator.configure(
+            cost_per_video=JOB_PRICE,
+            fault_rate=0.2,
+            faults=LOAD_FAULTS,
+            slow_seconds=3,
+            seed=50 + list(SPEND_DAGS).index(store),
+        )
+        started = time.monotonic()
+        try:
+            cluster.trigger(dag_id, run_id, {"n": n, "tag": tag})
+            state = cluster.wait_run(dag_id, run_id, timeout=SPEND_TIMEOUT)
+        finally:
+            cluster.simulator.configure(fault_rate=0.0)
+        took = time.monotonic() - started
+        records = cluster.simulator.records()
+        counts = cluster.simulator.counts(f"{tag} #", records)
+        fill(row, cluster, dag_id, run_id, f"{tag} #", n)
+        renders = [ti for ti in cluster.task_instances(dag_id, run_id) if ti.task_id == "render"]
+        succeeded = sorted(ti.map_index for ti in renders if ti.state == "success")
+        refused = [ti for ti in renders if ti.state == "failed"]
+        posted = posts_by_index(records, tag)
+        faults = {
+            name: count - faults_before.get(name, 0)
+            for name, count in records["faults"].items()
+            if count > faults_before.get(name, 0)
+        }
+        # Why a render needed another try (the faults, or the store), said under the table.
+        retried = {
+            ti.map_index: [
+                found[1]
+                for attempt in range(1, ti.try_number)
+                for found in _FAILED_WITH.finditer(
+                    task_log(cluster, dag_id, run_id, attempt, map_index=ti.map_index)
+                )
+            ]
+            for ti in renders
+            if ti.try_number > 1
+        }
+        NOTES.append(
+            f"spend limit ({store}): {len(succeeded)} rendered, {len(refused)} refused "
+            f"({sum(ti.try_number == 1 for ti in refused)} of them in their first try) in {took:.0f} s; "
+            f"{sum(faults.values())} faults injected meanwhile ({faults}); earlier tries failed with "
+            f"{retried or 'nothing'} (by map index)"
+        )
+        assert state == "failed"  # the refused renders failed it
+        assert len(renders) == n
+        assert len(succeeded) + len(refused) == n, [ti for ti in renders if ti.state != "success"]
+        # At most the limit was paid, and exactly the limit (see the docstring): one job per key.
+        assert counts.paid == SPEND_JOBS
+        assert len(counts.paid_keys) == SPEND_JOBS
+        assert set(counts.paid_keys.values()) == {1}
+        assert len(succeeded) == SPEND_JOBS
+        # The faults reached the paid POSTs too (P(none of ~50 POSTs faulted) is 0.8^50).
+        assert counts.posts > SPEND_JOBS
+        # Every other render failed with the limit error, in the try that ended it (permanent: no
+        # retry), and the simulator saw no POST of its prompt in any try.
+        for ti in refused:
+            text = task_log(cluster, dag_id, run_id, ti.try_number, map_index=ti.map_index)
+            assert "ApimartSpendLimitError" in text, (ti, text[-2000:])
+            assert f"Task 'render': the run_spend_limit of DAG run '{run_id}' is 20.00;" in text, ti
+            assert "nothing was submitted" in text
+            assert ti.map_index not in posted, (ti, posted.get(ti.map_index))
+        # The paid keys are the succeeded renders' keys, and each got its own paid job's URLs.
+        assert sorted(posted) == succeeded
+        assert {key for index in succeeded for key in posted[index]} == set(counts.paid_keys)
+        paid_ids = {paid["task_id"] for paid in records["paid_submissions"]}
+        returned = cluster.xcom(dag_id, run_id, "render")
+        summaries = cluster.xcom(dag_id, run_id, "render", "apimart_task")
+        assert sorted(returned) == succeeded
+        for index in succeeded:
+            remote = summaries[index]["remote_task_id"]
+            assert remote in paid_ids
+            assert f"/media/{remote}.mp4" in returned[index][0]
+            spend = summaries[index]["spend"]
+            assert spend["store"] == f"{store} connection {conn_id!r}", spend
+            assert spend["limits"][0]["limit"] == RUN_SPEND_LIMIT
+        # The shared ledger itself, read straight from the store: the 50 paid keys, each settled
+        # at the job's real cost, nothing still reserved.
+        ledger = cluster.spend_ledger(store, f"run/{dag_id}/{run_id}")
+        assert set(ledger) == set(counts.paid_keys)
+        assert {state for state, _ in ledger.values()} == {"settled"}
+        assert sum(amount for _, amount in ledger.values()) == pytest.approx(RUN_SPEND_LIMIT)
+        assert not (cluster.root / "airflow" / "apimart_spend.sqlite3").exists()  # no local ledger
+        row.note = f"{len(refused)} refused before any POST; ledger {store}: {len(ledger)} settled"
+
+
 def run_single(cluster: Cluster, run_id: str, prompt: str) -> None:
     cluster.trigger(SINGLE_DAG, run_id, {"prompt": prompt})
 
@@ -151,10 +294,14 @@ def assert_downstream_got_the_paid_job(cluster: Cluster, run_id: str, prefix: st
     assert f"/media/{paid}.mp4" in received[-1][0], received
 
 
-def task_log(cluster: Cluster, dag_id: str, run_id: str, try_number: int, task_id: str = "render") -> str:
+def task_log(
+    cluster: Cluster, dag_id: str, run_id: str, try_number: int, task_id: str = "render", map_index: int = -1
+) -> str:
     folder = (
         cluster.root / "airflow" / "logs" / f"dag_id={dag_id}" / f"run_id={run_id}" / f"task_id={task_id}"
     )
+    if map_index >= 0:
+        folder /= f"map_index={map_index}"
     return "".join(path.read_text(errors="replace") for path in folder.glob(f"attempt={try_number}*.log"))
 
 
