@@ -37,7 +37,7 @@ typecheck: $(VENV)/.installed
 unit: $(VENV)/.installed
 	$(BIN)/pytest
 
-## system-test: the production-shaped system test, about 13 min (tests/system/README.md): Postgres, Redis,
+## system-test: the production-shaped system test, about 15 min (tests/system/README.md): Postgres, Redis,
 ## CeleryExecutor with two workers and two triggerers, 200 mapped renders with faults, crashes, secrets
 system-test: $(VENV)/.installed
 	$(BIN)/pytest -m system tests/system
@@ -48,11 +48,12 @@ browser-test: $(VENV)/.installed
 	$(BIN)/uv pip install --python $(BIN)/python --quiet playwright==$(PLAYWRIGHT_VERSION)
 	$(BIN)/pytest -m browser tests/browser
 
-## bench: every benchmark in turn, quick settings, about 8 min (benchmarks/README.md); FULL=1 for 5,000 triggers
+## bench: every benchmark in turn, quick settings, about 11 min (benchmarks/README.md); FULL=1 for 5,000 triggers
 ## and the full runs (about 35 min); SKIP_SCHEDULER=1 skips the one that starts airflow standalone
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/imports.py $(if $(FULL),,--repeat 9)
 	$(BIN)/python benchmarks/hook_overhead.py
+	$(BIN)/python benchmarks/spend_store.py $(if $(FULL),--cycles 2000 --history 200000)
 	$(BIN)/python benchmarks/download.py $(if $(FULL),,--sizes 100MB,1GB --repeat 2)
 	$(BIN)/python benchmarks/verify_copy.py $(if $(FULL),--repeat 5)
 	$(BIN)/python benchmarks/ui_page.py $(if $(FULL),--repeat 15)
