@@ -49,7 +49,11 @@ def mapped(index: int) -> Any:
 
 
 def test_a_job_that_would_cross_the_run_limit_fails_before_any_post(simulator: ApimartSimulator) -> None:
-    limited = {"run_spend_limit": 1.0, "spend_prices": {"wan2.7": 0.4}, "wait_for_completion": False}
+    limited: dict[str, Any] = {
+        "run_spend_limit": 1.0,
+        "spend_prices": {"wan2.7": 0.4},
+        "wait_for_completion": False,
+    }
     wan27(**limited).execute(mapped(0))
     wan27(**limited).execute(mapped(1))
     with pytest.raises(ApimartSpendLimitError) as caught:
@@ -112,7 +116,11 @@ def test_a_failed_render_releases_its_reservation(simulator: ApimartSimulator) -
 
 def test_a_retry_that_posts_the_same_key_reserves_nothing_more(simulator: ApimartSimulator) -> None:
     """Airflow 3.1-3.2 have no state store: a new try POSTs again under the same Idempotency-Key."""
-    limited = {"run_spend_limit": 0.5, "spend_prices": {"wan2.7": 0.4}, "wait_for_completion": False}
+    limited: dict[str, Any] = {
+        "run_spend_limit": 0.5,
+        "spend_prices": {"wan2.7": 0.4},
+        "wait_for_completion": False,
+    }
     wan27(**limited).execute(make_context())
     wan27(**limited).execute(make_context(FakeTaskInstance(try_number=2)))  # 0.80 would cross 0.50
     assert posts(simulator) == 2
