@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from airflow_provider_apimart.version_compat import AIRFLOW_V_3_3_PLUS
 from tests.ui_airflow import SHOWCASE_DAG, SHOWCASE_PROMPTS, SHOWCASE_TASKS, TEAMS, UiAirflow
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -98,11 +100,20 @@ def test_the_apimart_page_counts_spend_failures_and_moderations(world: UiAirflow
         4,
     )
     assert [row["task_id"] for row in refused["generations"]] == ["refused"]
-    # The run's spend limit, as its newest render settled: what the XComs cost, nothing still held.
-    (limit,) = every["totals"]["spend_limits"]
-    assert (limit["scope"], limit["limit"], limit["reserved"]) == ("run", 10.0, 0.0)
-    assert limit["spent"] == pytest.approx(total)
-    assert 'data-testid="spend-limits"' in page.text
+    if AIRFLOW_V_3_3_PLUS:
+        assert 'data-testid="spend-limits"' in page.text
+        # The run's spend limit, as its newest render settled: what the XComs cost, nothing still held.
+        (limit,) = every["totals"]["spend_limits"]
+        assert (limit["scope"], limit["limit"], limit["reserved"]) == ("run", 10.0, 0.0)
+        assert limit["spent"] == pytest.approx(total)
+    else:
+        # `airflow dags test` before 3.3 resumes a deferred task without its submit's record (no
+        # state store; next_kwargs dropped), so nothing settles and each job stays held at its
+        # estimate: the safe side, and the ledger shows it.
+        ledger = sqlite3.connect(world.home / "apimart_spend.sqlite3")
+        held = ledger.execute("SELECT count(*), sum(amount) FROM apimart_spend_ledger WHERE state = 'held'")
+        assert held.fetchone() == (len(SHOWCASE_TASKS), pytest.approx(0.4 * len(SHOWCASE_TASKS)))
+        ledger.close()
     assert other_model["matched"] == 0
     assert page.status_code == 200
     assert 'data-testid="spend">' in page.text
@@ -196,8 +207,6 @@ def test_a_render_that_ends_after_midnight_counts_on_the_day_it_ended_never_as_r
     world: UiAirflow,
 ) -> None:
     """The submit at 23:50 and the summary at 00:10: the date filters see one generation, finished."""
-    import sqlite3
-
     read = "SELECT timestamp FROM xcom WHERE dag_id = ? AND run_id = ? AND task_id = 'unstored' AND key = ?"
     move = (
         "UPDATE xcom SET timestamp = ? WHERE dag_id = ? AND run_id = ? AND task_id = 'unstored' AND key = ?"
