@@ -10,6 +10,7 @@ behind each other. PostgreSQL takes a transaction-scoped advisory lock per scope
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -43,7 +44,7 @@ from airflow_provider_apimart.spend.ledger import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Iterator, Sequence
 
     from sqlalchemy.engine import URL, Connection, Engine
 
@@ -133,7 +134,7 @@ class SqlSpendStore:
             )
 
     def usage(self, scopes: Sequence[str], *, now: float) -> dict[str, Usage]:
-        with self._engine.connect() as connection:
+        with self._transaction([]) as connection:
             return _usage(connection, scopes, now)
 
     def learn_price(self, signature: str, cost: float) -> None:
@@ -151,7 +152,7 @@ class SqlSpendStore:
                 )
 
     def learned_price(self, signature: str) -> float | None:
-        with self._engine.connect() as connection:
+        with self._transaction([]) as connection:
             value = connection.execute(select(PRICES.c.cost).where(PRICES.c.signature == signature)).scalar()
         return float(value) if value is not None else None
 
@@ -161,39 +162,29 @@ class SqlSpendStore:
             connection.execute(delete(LEDGER))
             connection.execute(delete(PRICES))
 
-    def _transaction(self, scopes: Sequence[str]) -> _Transaction:
-        return _Transaction(self._engine, scopes, self.description)
-
-
-class _Transaction:
-    """One transaction holding the locks of ``scopes``; store errors become ApimartSpendStoreError."""
-
-    def __init__(self, engine: Engine, scopes: Sequence[str], description: str) -> None:
-        self._engine, self._scopes, self._description = engine, sorted(set(scopes)), description
-        self._context: Any = None
-
-    def __enter__(self) -> Connection:
+    @contextmanager
+    def _transaction(self, scopes: Sequence[str]) -> Iterator[Connection]:
+        """One transaction holding the locks of ``scopes``; any failure is ApimartSpendStoreError."""
         try:
-            self._context = self._engine.begin()
-            connection: Connection = self._context.__enter__()
-            if connection.dialect.name == "postgresql":
-                for scope in self._scopes:
-                    connection.execute(
-                        text("SELECT pg_advisory_xact_lock(hashtextextended(:scope, 0))"), {"scope": scope}
-                    )
-            return connection
+            with self._engine.begin() as connection:
+                _lock(connection, scopes)
+                yield connection
         except Exception as error:
-            raise self._failed(error) from error
+            detail = str(error).strip()
+            first_line = detail.splitlines()[0] if detail else type(error).__name__
+            raise ApimartSpendStoreError(
+                f"The spend store ({self.description}) failed: {first_line}"
+            ) from error
 
-    def __exit__(self, *exc: Any) -> None:
-        try:
-            self._context.__exit__(*exc)
-        except Exception as error:
-            raise self._failed(error) from error
 
-    def _failed(self, error: Exception) -> ApimartSpendStoreError:
-        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        return ApimartSpendStoreError(f"The spend store ({self._description}) failed: {first_line}")
+def _lock(connection: Connection, names: Sequence[str]) -> None:
+    """PostgreSQL: a transaction-scoped advisory lock per name, in sorted order (no deadlocks).
+    SQLite needs none: its ``BEGIN IMMEDIATE`` already holds the database's write lock."""
+    if connection.dialect.name == "postgresql":
+        for name in sorted(set(names)):
+            connection.execute(
+                text("SELECT pg_advisory_xact_lock(hashtextextended(:name, 0))"), {"name": name}
+            )
 
 
 def _usage(connection: Connection, scopes: Sequence[str], now: float) -> dict[str, Usage]:
@@ -220,8 +211,7 @@ def _engine(url: str | URL) -> Engine:
         _begin_immediately(engine)
     try:
         with engine.begin() as connection:
-            if engine.dialect.name == "postgresql":  # workers meeting a new database at once
-                connection.execute(text("SELECT pg_advisory_xact_lock(hashtext('apimart_spend_schema'))"))
+            _lock(connection, ["schema"])  # workers meeting a new database at once
             METADATA.create_all(connection, checkfirst=True)
     except Exception as error:
         raise ApimartSpendStoreError(f"The spend store at {engine.url!r} cannot be used: {error}") from error

@@ -131,3 +131,22 @@ def test_a_job_whose_lease_lapsed_still_counts_once_it_is_held_or_settled(spend_
     spend_store.mark_held("held late")
     usage = spend_store.usage([RUN.scope], now=later)[RUN.scope]
     assert (usage.spent, usage.reserved) == (pytest.approx(1.5), pytest.approx(3.0))
+
+
+def test_a_store_that_fails_on_a_read_says_so_in_its_own_error(tmp_path: Path) -> None:
+    """Before a submit the guard reads a learned price: a broken store is a typed, retryable error."""
+    import sqlite3
+
+    from airflow_provider_apimart.exceptions import ApimartSpendStoreError
+    from airflow_provider_apimart.spend.sql_store import SqlSpendStore
+
+    path = tmp_path / "spend.sqlite3"
+    store = SqlSpendStore(f"sqlite:///{path}", "local file")
+    with sqlite3.connect(path) as database:
+        database.execute("DROP TABLE apimart_spend_prices")
+    with pytest.raises(
+        ApimartSpendStoreError, match=r"The spend store \(local file\) failed: .*no such table"
+    ):
+        store.learned_price("sig")
+    with pytest.raises(ApimartSpendStoreError, match="no such table"):
+        store.learn_price("sig", 0.4)
