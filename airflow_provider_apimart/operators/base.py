@@ -203,9 +203,6 @@ class ApimartBaseVideoOperator(SpendLimitedMixin, ApimartWaitMixin, BaseOperator
         key = self._submission.idempotency_key if self._submission is not None else None
         return self.settle_spend(context, hook, key, cost, completed=completed)
 
-    def request_body_for_prices(self) -> dict[str, Any] | None:
-        return self.build_request().to_body()
-
     def request_summary(self) -> dict[str, Any] | None:
         return self.build_request().to_body()
 

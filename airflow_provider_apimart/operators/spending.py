@@ -31,6 +31,10 @@ class SpendLimitedMixin(_OperatorBase):
     spend_prices: Any
     spend_store_conn_id: str | None
 
+    if TYPE_CHECKING:  # the wait mixin's, which every host also derives from
+
+        def request_summary(self) -> dict[str, Any] | None: ...
+
     def configure_spend(
         self,
         *,
@@ -86,22 +90,21 @@ class SpendLimitedMixin(_OperatorBase):
         *,
         completed: bool,
     ) -> dict[str, Any]:
-        """The render ended: settle its reservation; the XCom's ``spend`` entry (empty: no limit)."""
+        """The render ended: settle its reservation; the XCom's ``spend`` entry (empty: no limit).
+
+        A learned price is kept under the model and parameters of the request that was sent.
+        """
         if reservation_id is None:
             return {}
         guard = self.spend_guard(context, hook)
         if guard is None:
             return {}
         try:
-            body = self.request_body_for_prices()
+            body = self.request_summary()
             return {"spend": guard.settle(reservation_id, cost, body, completed=completed)}
         except Exception:  # the render's own outcome matters more than its accounting
             self.log.warning("Could not settle the spend of reservation %s.", reservation_id, exc_info=True)
             return {}
-
-    def request_body_for_prices(self) -> dict[str, Any] | None:
-        """The job's body, whose model and parameters a learned price is kept under."""
-        return None
 
 
 def _first(*values: Any) -> Any:
