@@ -34,10 +34,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import os
-import shutil
-import signal
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import threading
@@ -66,9 +63,6 @@ CALLS = ("learned_price", "reserve", "mark_held", "settle", "learn_price", "usag
 #: History: jobs per day and per DAG run of the earlier jobs written before the last figure.
 JOBS_PER_DAY, JOBS_PER_RUN = 1000, 20
 CONN_ID = "apimart_default"
-INITDB_OPTIONS = ("-U", "postgres", "-A", "trust", "-E", "UTF8")
-#: Loopback only, no Unix socket; every other setting Postgres's default (fsync on: durable).
-LOOPBACK = ("-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=")
 
 
 @dataclass
@@ -195,8 +189,10 @@ def postgres_backend(scratch: Path, services: Services) -> Backend:
     from sqlalchemy import text
 
     from airflow_provider_apimart.spend.sql_store import SqlSpendStore
+    from tests.system.infra import SPEND_DATABASE, start_postgres
 
-    url = start_postgres(services, scratch)
+    # Production durability: the system test's cluster turns fsync off, which would hide the disk.
+    url = start_postgres(services, scratch, durable=True).url(database=SPEND_DATABASE)
     store = SqlSpendStore(url, "postgres")
     engine = store._engine
     with engine.connect() as connection:
@@ -294,78 +290,6 @@ def sql_prefill(store: Any, rows: list[tuple[str, str]]) -> None:
                     for reservation_id, scope in rows[start : start + 10_000]
                 ],
             )
-
-
-def start_postgres(services: Services, scratch: Path) -> str:
-    """A throwaway cluster with production durability (the system test's turns fsync off); its URL."""
-    from tests.system.infra import MissingDependencyError, postgres_bin_dir
-    from tests.system.processes import Service, free_port, wait_for
-
-    bin_dir = postgres_bin_dir()
-    as_postgres: list[str] = []
-    if os.geteuid() == 0:  # Postgres refuses to run as root
-        if shutil.which("runuser") is None:
-            raise MissingDependencyError(
-                "running as root, and there is no runuser to run Postgres as postgres"
-            )
-        as_postgres = ["runuser", "-u", "postgres", "--"]
-    data_dir = Path(tempfile.mkdtemp(prefix="apimart-bench-pg-"))  # not under scratch: postgres must reach it
-    services.on_stop("postgres data dir", lambda: shutil.rmtree(data_dir, ignore_errors=True))
-    if as_postgres:
-        try:
-            shutil.chown(data_dir, user="postgres", group="postgres")
-        except LookupError as missing:
-            raise MissingDependencyError("there is no `postgres` OS user to run Postgres as") from missing
-    subprocess.run(  # noqa: S603 - Postgres's own initdb, fixed arguments
-        [*as_postgres, str(bin_dir / "initdb"), "-D", str(data_dir / "data"), *INITDB_OPTIONS],
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
-    port = free_port()
-    server = services.add(
-        Service(
-            "postgres",
-            [
-                *as_postgres,
-                str(bin_dir / "postgres"),
-                "-D",
-                str(data_dir / "data"),
-                "-p",
-                str(port),
-                *LOOPBACK,
-            ],
-            env=os.environ,
-            log_dir=scratch,
-            stop_signal=signal.SIGINT,  # Postgres's "fast shutdown"
-        )
-    )
-    server.start()
-
-    def accepting() -> bool:
-        server.check_running()
-        ready = subprocess.run(  # noqa: S603 - Postgres's own pg_isready
-            [str(bin_dir / "pg_isready"), "-h", "127.0.0.1", "-p", str(port)],
-            capture_output=True,
-            check=False,
-        )
-        return ready.returncode == 0
-
-    wait_for(accepting, "Postgres to accept connections", timeout=60)
-    psql = [
-        str(bin_dir / "psql"),
-        "-h",
-        "127.0.0.1",
-        "-p",
-        str(port),
-        "-U",
-        "postgres",
-        "-v",
-        "ON_ERROR_STOP=1",
-    ]
-    for statement in ("CREATE ROLE bench LOGIN", "CREATE DATABASE bench_spend OWNER bench"):
-        subprocess.run([*psql, "-c", statement], check=True, capture_output=True, timeout=60)  # noqa: S603
-    return f"postgresql+psycopg2://bench@127.0.0.1:{port}/bench_spend"
 
 
 # ---------------------------------------------------------------- the measurements

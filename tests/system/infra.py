@@ -103,9 +103,14 @@ class Postgres:
         return result.stdout
 
 
-def start_postgres(services: Services, log_dir: Path) -> Postgres:
+#: A test database: durability buys nothing here and costs the 2 cores time.
+NOT_DURABLE = ("-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off")
+
+
+def start_postgres(services: Services, log_dir: Path, *, durable: bool = False) -> Postgres:
     """initdb a throwaway cluster (trust auth, loopback only), start it, create the Airflow DB and
-    the spend ledger's."""
+    the spend ledger's. Without ``durable`` it does not wait for the disk (fsync off): tests gain
+    nothing from it, while a benchmark of commits measures the disk."""
     bin_dir = postgres_bin_dir()
     # Not under pytest's tmp dir: the postgres user must be able to reach it (pytest's is 0700).
     data_dir = Path(tempfile.mkdtemp(prefix="apimart-system-pg-"))
@@ -147,13 +152,7 @@ def start_postgres(services: Services, log_dir: Path) -> Postgres:
                     "unix_socket_directories=",
                     "-c",
                     "max_connections=300",
-                    # A test database: durability buys nothing here and costs the 2 cores time.
-                    "-c",
-                    "fsync=off",
-                    "-c",
-                    "synchronous_commit=off",
-                    "-c",
-                    "full_page_writes=off",
+                    *(() if durable else NOT_DURABLE),
                 ]
             ),
             env=os.environ,
