@@ -80,12 +80,6 @@ class PriceTable:
                 return rule.price_of(body)
         return None
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            model: [{"when": r.when, "price": r.price, "per_second": r.per_second} for r in rules]
-            for model, rules in self.rules.items()
-        }
-
 
 @dataclass(frozen=True)
 class Estimate:
@@ -104,15 +98,9 @@ def price_signature(body: dict[str, Any]) -> str:
 def estimate(body: dict[str, Any], table: PriceTable, learned: float | None) -> Estimate | None:
     """The larger of the table's price and the highest one billed for the same job; None: unknown."""
     listed = table.price_of(body)
-    if listed is not None and learned is not None:
-        if learned > listed:
-            return Estimate(learned, "the highest cost billed for the same model and parameters")
-        return Estimate(listed, "spend_prices")
-    if listed is not None:
-        return Estimate(listed, "spend_prices")
-    if learned is not None:
+    if learned is not None and (listed is None or learned > listed):
         return Estimate(learned, "the highest cost billed for the same model and parameters")
-    return None
+    return Estimate(listed, "spend_prices") if listed is not None else None
 
 
 def _rules(model: object, entry: object, where: str) -> tuple[PriceRule, ...]:
