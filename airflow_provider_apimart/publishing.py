@@ -12,6 +12,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 from airflow.sdk import Asset, AssetAlias
 
+from airflow_provider_apimart.http_basics import public_url
+
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
@@ -44,7 +46,7 @@ def publish(outlets: Sequence[Any], context: Context, summary: dict[str, Any], l
         if isinstance(outlet, Asset):
             outlet_events[outlet].extra.update(extra)
         elif isinstance(outlet, AssetAlias):
-            for uri in stored_uris or [_without_query(url) for url in summary.get("video_urls", [])]:
+            for uri in stored_uris or [public_url(url) for url in summary.get("video_urls", [])]:
                 outlet_events[outlet].add(Asset(uri=asset_uri(uri)), extra=extra)
     if get_hook_lineage_collector is not None:
         collector = get_hook_lineage_collector()
@@ -57,7 +59,3 @@ def asset_uri(uri: str) -> str:
     parts = urlsplit(uri)
     return urlunsplit(parts._replace(netloc=parts.hostname or "")) if "@" in parts.netloc else uri
 
-
-def _without_query(url: str) -> str:
-    """Result URLs are signed: the query string is a credential of sorts, never an asset name."""
-    return urlunsplit(urlsplit(url)._replace(query="", fragment=""))

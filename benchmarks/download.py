@@ -203,7 +203,7 @@ def child(mode: str, status_file: str, out: str) -> None:
     import httpx
     from airflow.sdk import ObjectStoragePath
 
-    from airflow_provider_apimart.hooks._settings import shared_ssl_context
+    from airflow_provider_apimart.http_basics import shared_ssl_context
     from airflow_provider_apimart.models.responses import TaskStatus
     from airflow_provider_apimart.outputs import store_videos
 

@@ -111,8 +111,8 @@ def child(spec_json: str) -> None:
     import httpx
     from airflow.sdk.log import configure_logging, reset_logging
 
-    from airflow_provider_apimart.hooks._settings import USER_AGENT, shared_ssl_context
     from airflow_provider_apimart.hooks.apimart import RESPONSE_VERSION, ApimartHook
+    from airflow_provider_apimart.http_basics import USER_AGENT, shared_ssl_context
     from airflow_provider_apimart.models.requests import build_request
 
     spec = json.loads(spec_json)

@@ -409,7 +409,7 @@ def trigger_poller(spec: dict[str, Any]) -> Any:
     from _status_server import task_data
     from structlog.contextvars import bind_contextvars
 
-    from airflow_provider_apimart.hooks._settings import shared_ssl_context
+    from airflow_provider_apimart.http_basics import shared_ssl_context
     from airflow_provider_apimart.models.responses import TaskStatus
     from airflow_provider_apimart.triggers.task import ApimartTaskTrigger
     from airflow_provider_apimart.waiting.poller import TaskPoller

@@ -29,7 +29,7 @@ os.environ.update(
 
 import pytest  # noqa: E402
 
-from airflow_provider_apimart.hooks import _retry  # noqa: E402
+from airflow_provider_apimart import backoff  # noqa: E402
 from airflow_provider_apimart.hooks._schema_cache import forget_schemas  # noqa: E402
 from airflow_provider_apimart.hooks.apimart import ApimartHook  # noqa: E402
 
@@ -81,8 +81,8 @@ class SleepRecorder:
 @pytest.fixture
 def recorded_sleeps(monkeypatch: pytest.MonkeyPatch) -> SleepRecorder:
     recorder = SleepRecorder()
-    monkeypatch.setattr(_retry, "sleep", recorder.sleep)
-    monkeypatch.setattr(_retry, "asleep", recorder.asleep)
+    monkeypatch.setattr(backoff, "sleep", recorder.sleep)
+    monkeypatch.setattr(backoff, "asleep", recorder.asleep)
     return recorder
 
 

@@ -1,7 +1,7 @@
 """When one API call is tried again inside the hook, and how long it waits in between.
 
 Transient failures (network errors, 408, 429, 500, 502, 503, 504) are retried a bounded number of
-times with jittered exponential backoff; a 429 or 503 that says Retry-After waits exactly that.
+times, waiting as the provider's one backoff policy says (:mod:`airflow_provider_apimart.backoff`).
 A submit without an Idempotency-Key is retried only where no job can have been created. A 409
 ``idempotency_in_progress`` (the first request with this key is still being processed) is sent
 again, same key and body, for up to ``IN_PROGRESS_PATIENCE`` seconds, whatever ``max_retries`` says.
@@ -9,9 +9,6 @@ again, same key and body, for up to ``IN_PROGRESS_PATIENCE`` seconds, whatever `
 
 from __future__ import annotations
 
-import asyncio
-import random
-import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
@@ -23,12 +20,13 @@ from tenacity import (
     stop_after_attempt,
 )
 
+from airflow_provider_apimart import backoff
+from airflow_provider_apimart.backoff import MAX_RETRY_AFTER, backoff_delay, is_transient, retry_after_of
 from airflow_provider_apimart.exceptions import (
     ApimartConnectionError,
     ApimartIdempotencyInProgressError,
     ApimartIdempotencyUnavailableError,
     ApimartRateLimitError,
-    ApimartTransientAPIError,
 )
 
 if TYPE_CHECKING:
@@ -36,36 +34,17 @@ if TYPE_CHECKING:
 
 ResultT = TypeVar("ResultT")
 
-#: First backoff wait and its ceiling, in seconds, when the API gives no Retry-After.
-BACKOFF_INITIAL = 1.0
-BACKOFF_MAX = 30.0
-#: Up to this many seconds are added at random to each wait, so many callers do not retry in step.
-BACKOFF_JITTER = 1.0
-#: A Retry-After longer than this is not waited out inside one call: the error is raised with
-#: ``retry_after`` set, and Airflow's own retry (or the trigger's loop) takes over.
-MAX_RETRY_AFTER = 120.0
 #: How long a submit whose key is still being processed (409 ``idempotency_in_progress``) keeps
 #: asking, within the call: longer than APIMart's own client waits for a submit (45 s).
 IN_PROGRESS_PATIENCE = 120.0
 
 
-#: The pauses between tries, sync and async: seams that tests replace to keep time. Aliases, not
-#: wrappers, so a sleeping trigger holds no extra coroutine.
-sleep = time.sleep
-asleep = asyncio.sleep
-
-
 def _sync_sleep(seconds: float) -> None:
-    sleep(seconds)  # looked up at each pause, so a test's replacement applies
+    backoff.sleep(seconds)  # looked up at each pause, so a test's replacement applies
 
 
 async def _async_sleep(seconds: float) -> None:
-    await asleep(seconds)
-
-
-def is_transient(error: BaseException) -> bool:
-    """Any failure that the same request may survive a moment later."""
-    return isinstance(error, ApimartConnectionError | ApimartTransientAPIError)
+    await backoff.asleep(seconds)
 
 
 def created_nothing(error: BaseException) -> bool:
@@ -79,24 +58,6 @@ def created_nothing(error: BaseException) -> bool:
 def is_in_progress(error: BaseException | None) -> bool:
     """The first request under this key is still being processed: ask again, same key and body."""
     return isinstance(error, ApimartIdempotencyInProgressError)
-
-
-def retry_after_of(error: BaseException | None) -> float | None:
-    """The wait the API asked for with Retry-After, if this error carries one."""
-    return error.retry_after if isinstance(error, ApimartTransientAPIError) else None
-
-
-def backoff_delay(failures: int, retry_after: float | None = None) -> float:
-    """Seconds to wait after ``failures`` failures in a row: the API's Retry-After when it sent
-    one, else a jittered exponential wait (1, 2, 4, ... capped at 30 s).
-
-    The one backoff policy of the provider: the hook's retries of a call and the pollers' retries
-    of a status read both use it.
-    """
-    if retry_after is not None:
-        return retry_after
-    exponential = BACKOFF_INITIAL * 2.0 ** max(0, failures - 1)
-    return min(BACKOFF_MAX, exponential + random.uniform(0, BACKOFF_JITTER))  # noqa: S311
 
 
 class WarningLogger(Protocol):

@@ -9,28 +9,23 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from functools import cache
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import httpx
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
-from airflow_provider_apimart import __version__
 from airflow_provider_apimart.exceptions import ApimartConfigurationError
 from airflow_provider_apimart.models.base import WholeNumber, reject_bool
 from airflow_provider_apimart.redaction import NO_SECRET, Redactor, clean_api_key
 
 if TYPE_CHECKING:
-    import ssl
-
     from airflow.sdk import Connection
 
 DEFAULT_BASE_URL = "https://api.apimart.ai"
-USER_AGENT = f"airflow-provider-apimart/{__version__}"
 
 #: Seconds to wait for one HTTP answer (connection extra ``timeout``). Status and submit calls
 #: answer quickly; video rendering happens between polls, not inside a request.
-DEFAULT_TIMEOUT = 30.0
+DEFAULT_REQUEST_TIMEOUT = 30.0
 #: Connecting should be fast; a host that does not answer in 10 s is unreachable.
 MAX_CONNECT_TIMEOUT = 10.0
 #: Retries of one call after the first try (connection extra ``max_retries``).
@@ -47,7 +42,7 @@ class ClientSettings:
     api_key: str = field(repr=False)
     #: Hides the key (and the connection's raw password, if it had whitespace) from every message.
     redactor: Redactor = field(default=NO_SECRET, repr=False)
-    timeout: float = DEFAULT_TIMEOUT
+    timeout: float = DEFAULT_REQUEST_TIMEOUT
     max_retries: int = DEFAULT_MAX_RETRIES
     #: The host had no scheme and https:// was assumed; a TLS failure then means "wrong scheme".
     scheme_assumed: bool = False
@@ -64,12 +59,6 @@ class ClientSettings:
     @property
     def httpx_timeout(self) -> httpx.Timeout:
         return httpx.Timeout(self.timeout, connect=min(self.timeout, MAX_CONNECT_TIMEOUT))
-
-
-@cache
-def shared_ssl_context() -> ssl.SSLContext:
-    """One SSL context per process: each new one costs ~40 ms of CPU and ~700 KB (docs/performance.md)."""
-    return httpx.create_ssl_context()
 
 
 def settings_from_connection(
@@ -94,7 +83,7 @@ def settings_from_connection(
         api_key=api_key,
         redactor=Redactor.of(api_key, conn.password),
         scheme_assumed=bool(conn.host and conn.host.strip()) and "://" not in str(conn.host),
-        timeout=DEFAULT_TIMEOUT if extras.timeout is None else extras.timeout,
+        timeout=DEFAULT_REQUEST_TIMEOUT if extras.timeout is None else extras.timeout,
         max_retries=DEFAULT_MAX_RETRIES if extras.max_retries is None else extras.max_retries,
         min_balance=extras.min_balance,
         schema_check=extras.schema_check,

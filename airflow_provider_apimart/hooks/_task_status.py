@@ -6,7 +6,7 @@ from typing import Any
 from urllib.parse import quote
 
 from airflow_provider_apimart.exceptions import ApimartResponseError
-from airflow_provider_apimart.hooks._errors import data_of, parse_answer
+from airflow_provider_apimart.hooks._answers import data_of, parse_answer
 from airflow_provider_apimart.models.responses import TaskStatus
 
 TASK_PATH = "/v1/tasks/{remote_task_id}"

@@ -19,7 +19,7 @@ from airflow_provider_apimart.exceptions import (
     ApimartValidationError,
 )
 from airflow_provider_apimart.hooks import DEFAULT_CONN_ID
-from airflow_provider_apimart.hooks._errors import (
+from airflow_provider_apimart.hooks._answers import (
     RESPONSE_VERSION_HEADER,
     Answer,
     Call,
@@ -31,14 +31,10 @@ from airflow_provider_apimart.hooks._errors import (
 )
 from airflow_provider_apimart.hooks._retry import SINGLE_TRY, RetryPolicy
 from airflow_provider_apimart.hooks._schema_cache import DEFAULT_SCHEMA_MAX_AGE, cached_schema
-from airflow_provider_apimart.hooks._settings import (
-    USER_AGENT,
-    ClientSettings,
-    settings_from_connection,
-    shared_ssl_context,
-)
+from airflow_provider_apimart.hooks._settings import ClientSettings, settings_from_connection
 from airflow_provider_apimart.hooks._shared_lookup import shared_lookup
 from airflow_provider_apimart.hooks._task_status import status_of, task_path
+from airflow_provider_apimart.http_basics import USER_AGENT, shared_ssl_context
 from airflow_provider_apimart.inputs.references import require_uploaded
 from airflow_provider_apimart.models.base import VideoGenerationRequest
 from airflow_provider_apimart.models.requests import build_request

@@ -25,6 +25,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from airflow_provider_apimart.exceptions import ApimartRequestWarning, ApimartValidationError
+from airflow_provider_apimart.wording import shorten
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -279,15 +280,8 @@ def describe_validation_error(error: ValidationError) -> list[tuple[str, str]]:
             # The length is what to act on, not the text (which may be thousands of characters).
             problems.append((location, f"{message} (got {len(given)} characters)"))
             continue
-        problems.append((location, f"{message} (got {_shorten(given)})"))
+        problems.append((location, f"{message} (got {shorten(repr(given), MAX_SHOWN_INPUT_CHARS)})"))
     return problems
-
-
-def _shorten(value: Any) -> str:
-    shown = repr(value)
-    if len(shown) > MAX_SHOWN_INPUT_CHARS:
-        return f"{shown[: MAX_SHOWN_INPUT_CHARS - 3]}..."
-    return shown
 
 
 def rule_violation(parameter: str, message: str) -> PydanticCustomError:

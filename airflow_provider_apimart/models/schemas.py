@@ -14,8 +14,12 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from airflow_provider_apimart.wording import shorten
+
 #: The operation a video submit belongs to, as the schema endpoint names it.
 VIDEO_GENERATION = "video_generation"
+#: How much of one schema rule's own message goes into ours.
+MAX_SCHEMA_MESSAGE_CHARS = 160
 
 
 class ModelInfo(BaseModel):
@@ -62,7 +66,7 @@ class ModelSchema(BaseModel):
         return [
             (
                 ".".join(str(part) for part in error.absolute_path) or _parameter_of(error) or "request",
-                f"{_shorten(error.message)} (APIMart's schema for {self.model})",
+                f"{shorten(error.message, MAX_SCHEMA_MESSAGE_CHARS)} (APIMart's schema for {self.model})",
             )
             for error in found
         ]
@@ -78,7 +82,3 @@ def _parameter_of(error: Any) -> str | None:
         extra = sorted(name for name in error.instance if name not in known)
         return str(extra[0]) if extra else None
     return None
-
-
-def _shorten(text: str, limit: int = 160) -> str:
-    return text if len(text) <= limit else f"{text[: limit - 3]}..."

@@ -51,7 +51,7 @@ RESUME_SUBMISSION_KWARG = "apimart_submission"
 #: Templated arguments of every operator that are not part of the API request.
 OPERATOR_TEMPLATE_FIELDS = frozenset({"output_path"})
 #: The longest wait for one render unless ``timeout`` says otherwise (renders take minutes).
-DEFAULT_TIMEOUT = timedelta(hours=1)
+DEFAULT_RENDER_TIMEOUT = timedelta(hours=1)
 
 
 class ApimartBaseVideoOperator(SpendLimitedMixin, ApimartWaitMixin, BaseOperator):
@@ -120,7 +120,7 @@ class ApimartBaseVideoOperator(SpendLimitedMixin, ApimartWaitMixin, BaseOperator
             "apimart", "first_poll_delay", fallback=DEFAULT_FIRST_POLL_DELAY
         ),
         max_poll_interval: float | None = None,
-        timeout: float | timedelta = DEFAULT_TIMEOUT,
+        timeout: float | timedelta = DEFAULT_RENDER_TIMEOUT,
         force_new_generation: bool = False,
         output_path: str | None = None,
         min_balance: float | None = None,

@@ -14,7 +14,7 @@ from airflow_provider_apimart.models.kling import KlingV26Request
 from airflow_provider_apimart.models.omni import OmniFlashExtRequest
 from airflow_provider_apimart.models.wan26 import Wan26I2VFlashRequest
 from airflow_provider_apimart.models.wan27 import Wan27Request
-from airflow_provider_apimart.operators.base import DEFAULT_TIMEOUT, ApimartBaseVideoOperator
+from airflow_provider_apimart.operators.base import DEFAULT_RENDER_TIMEOUT, ApimartBaseVideoOperator
 from airflow_provider_apimart.operators.submission import STATE_KEY
 from airflow_provider_apimart.waiting.outcome import XCOM_TASK_ID, XCOM_TASK_SUMMARY
 
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
 __all__ = [
+    "DEFAULT_RENDER_TIMEOUT",
     "DEFAULT_TIMEOUT",
     "STATE_KEY",
     "XCOM_TASK_ID",
@@ -33,6 +34,9 @@ __all__ = [
     "ApimartWan26I2VFlashOperator",
     "ApimartWan27Operator",
 ]
+
+#: The name 0.2 exported for :data:`DEFAULT_RENDER_TIMEOUT`; kept for DAGs that import it.
+DEFAULT_TIMEOUT = DEFAULT_RENDER_TIMEOUT
 
 _LIST_OR_DICT_RENDERERS = {
     "image_urls": "json",

@@ -19,16 +19,16 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from airflow_provider_apimart import backoff
 from airflow_provider_apimart.exceptions import (
     ApimartDownloadError,
     ApimartDownloadRefusedError,
     ApimartVideoExpiredError,
 )
-from airflow_provider_apimart.hooks import _retry
-from airflow_provider_apimart.hooks._errors import retry_after_seconds
-from airflow_provider_apimart.hooks._settings import USER_AGENT, shared_ssl_context
+from airflow_provider_apimart.http_basics import USER_AGENT, public_url, shared_ssl_context
 from airflow_provider_apimart.outputs._content import HEAD_BYTES, INFLATABLE, inflated, sniff_video_type
-from airflow_provider_apimart.outputs._signed_urls import HIDE_SIGNED_QUERIES, hidden_queries, public_url
+from airflow_provider_apimart.outputs._signed_urls import HIDE_SIGNED_QUERIES, hidden_queries
+from airflow_provider_apimart.wording import describe_size
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 DOWNLOAD_ATTEMPTS = 4
 CHUNK_BYTES = 1024 * 1024
 #: Connecting is quick or hopeless; a CDN may pause longer mid-body before the next bytes.
-TIMEOUT = httpx.Timeout(60.0, connect=10.0)
+DOWNLOAD_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
 
 _EXPIRED_STATUSES = frozenset({403, 404, 410})
 _GENERIC_TYPES = frozenset({"", "application/octet-stream", "binary/octet-stream"})
@@ -83,7 +83,7 @@ def new_client() -> httpx.Client:
     return httpx.Client(
         auth=None,
         follow_redirects=True,
-        timeout=TIMEOUT,
+        timeout=DOWNLOAD_TIMEOUT,
         verify=shared_ssl_context(),
         headers={"User-Agent": USER_AGENT},
         event_hooks={"request": [_web_only]},
@@ -93,13 +93,6 @@ def new_client() -> httpx.Client:
 def _web_only(request: httpx.Request) -> None:
     if request.url.scheme not in _WEB_SCHEMES:
         raise httpx.UnsupportedProtocol(f"Request URL has an unsupported protocol '{request.url.scheme}://'.")
-
-
-def human_size(size: int) -> str:
-    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("KB", 1e3)):
-        if size >= scale:
-            return f"{size / scale:.1f} {unit}"
-    return f"{size} B"
 
 
 class _Retry(Exception):  # noqa: N818 - a signal to try again, not an error the caller sees
@@ -148,15 +141,15 @@ def download(
             _attempt(client, source, writer, progress, log, max_bytes)
         except _Retry as failure:
             retry_after = failure.retry_after
-            too_long = retry_after is not None and retry_after > _retry.MAX_RETRY_AFTER
+            too_long = retry_after is not None and retry_after > backoff.MAX_RETRY_AFTER
             if attempt == DOWNLOAD_ATTEMPTS or too_long:
                 why = f"{failure}, Retry-After {retry_after:.0f} s" if too_long else str(failure)
                 raise ApimartDownloadError(
                     f"Could not download {source.label} from {source.public} after {attempt} "
-                    f"{'try' if attempt == 1 else 'tries'} ({why}; {human_size(progress.received)} had "
+                    f"{'try' if attempt == 1 else 'tries'} ({why}; {describe_size(progress.received)} had "
                     "arrived). An Airflow retry downloads it again without paying for a new render."
                 ) from None
-            wait = _retry.backoff_delay(attempt, retry_after)
+            wait = backoff.backoff_delay(attempt, retry_after)
             log.warning(
                 "Downloading %s from %s failed (%s); %s in %.1f s (try %d of %d).",
                 source.label,
@@ -167,7 +160,7 @@ def download(
                 attempt + 1,
                 DOWNLOAD_ATTEMPTS,
             )
-            _retry.sleep(wait)
+            backoff.sleep(wait)
         else:
             return Downloaded(progress.hasher.hexdigest(), progress.received, progress.content_type or "")
     raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
@@ -175,8 +168,8 @@ def download(
 
 def _next_step(progress: _Progress) -> str:
     if progress.received and progress.resumable:
-        of = f" of {human_size(progress.total)}" if progress.total else ""
-        return f"resuming at byte {progress.received} ({human_size(progress.received)}{of} kept)"
+        of = f" of {describe_size(progress.total)}" if progress.total else ""
+        return f"resuming at byte {progress.received} ({describe_size(progress.received)}{of} kept)"
     return "starting again"
 
 
@@ -223,7 +216,7 @@ def _copy_body(
         for piece in pieces:
             _take(piece, source, progress)
             if progress.received > max_bytes:
-                raise _too_large(source, max_bytes, f"more than {human_size(max_bytes)} arrived")
+                raise _too_large(source, max_bytes, f"more than {describe_size(max_bytes)} arrived")
             pending.append(piece)
             pending_bytes += len(piece)
             if pending_bytes >= CHUNK_BYTES:
@@ -264,7 +257,7 @@ def _refused(source: Source, why: str) -> ApimartDownloadRefusedError:
 def _too_large(source: Source, max_bytes: int, what: str) -> ApimartDownloadRefusedError:
     return _refused(
         source,
-        f"{what}, over the limit of {human_size(max_bytes)} ([apimart] max_video_bytes, "
+        f"{what}, over the limit of {describe_size(max_bytes)} ([apimart] max_video_bytes, "
         f"{max_bytes} bytes; raise it if such videos are expected)",
     )
 
@@ -287,7 +280,7 @@ def _start(
             f"{code}: it has expired or was withdrawn (expires_at {_when(source.expires_at)})."
         )
     if code in (408, 429) or code >= 500:
-        raise _Retry(f"HTTP {code}", retry_after_seconds(response.headers))
+        raise _Retry(f"HTTP {code}", backoff.retry_after_seconds(response.headers))
     if code == 416 and progress.received:
         progress.reset(writer)
         raise _Retry("HTTP 416 for the resume range")
@@ -315,7 +308,7 @@ def _start(
     if code == 200 and encoding is None and response.headers.get("content-length", "").strip().isdigit():
         progress.total = int(response.headers["content-length"])
     if progress.total is not None and progress.total > max_bytes:
-        raise _too_large(source, max_bytes, f"it is {human_size(progress.total)} by its headers")
+        raise _too_large(source, max_bytes, f"it is {describe_size(progress.total)} by its headers")
     if progress.received == 0:
         progress.declared_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
         if not progress.declared_type.startswith("video/") and progress.declared_type not in _GENERIC_TYPES:

@@ -1,4 +1,4 @@
-"""A signed result URL's query is its credential: the one place that cuts it from names and log lines."""
+"""A signed result URL's query is its credential: cut from httpx's log lines while a download runs."""
 
 from __future__ import annotations
 
@@ -6,18 +6,13 @@ import logging
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
+from airflow_provider_apimart.http_basics import public_url
+
 if TYPE_CHECKING:
     from collections.abc import Iterator
-
-
-def public_url(url: str) -> str:
-    """The URL without query, fragment or user info: a signed URL's query is its credential."""
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, "", ""))
 
 
 # httpx logs every request's whole URL at INFO ("HTTP Request: GET https://cdn/...?token=..."), and

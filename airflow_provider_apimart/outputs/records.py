@@ -14,8 +14,8 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_apimart.http_basics import public_url
 from airflow_provider_apimart.outputs import naming
-from airflow_provider_apimart.outputs._signed_urls import public_url
 
 if TYPE_CHECKING:
     from airflow.sdk import ObjectStoragePath

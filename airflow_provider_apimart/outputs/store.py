@@ -30,13 +30,13 @@ from airflow_provider_apimart.outputs._download import (
     DOWNLOAD_ATTEMPTS,
     Source,
     download,
-    human_size,
     new_client,
 )
 from airflow_provider_apimart.outputs._writers import VideoWriter, is_local, write_text
 from airflow_provider_apimart.outputs.paths import relative_path_problem
 from airflow_provider_apimart.outputs.records import StoredVideo, earlier_copy
 from airflow_provider_apimart.version_compat import conf
+from airflow_provider_apimart.wording import describe_size
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -187,7 +187,7 @@ def _store_one(
         "Stored %s at %s (%s, sha256 %s...).",
         source.label,
         stored.uri,
-        human_size(stored.bytes),
+        describe_size(stored.bytes),
         stored.sha256[:12],
     )
     return stored

@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from airflow_provider_apimart.outputs._signed_urls import public_url
+from airflow_provider_apimart.http_basics import public_url
 from airflow_provider_apimart.ui.generations import Outcome
 
 if TYPE_CHECKING:

@@ -9,8 +9,8 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_apimart import backoff
 from airflow_provider_apimart.exceptions import ApimartError
-from airflow_provider_apimart.hooks import _retry
 
 if TYPE_CHECKING:
     from airflow_provider_apimart.hooks.apimart import ApimartHook
@@ -47,7 +47,7 @@ def wait_on_worker(hook: ApimartHook, poller: TaskPoller, log: Any) -> tuple[Wai
     """Read until the poller ends the wait: its event, and the last status read (if any)."""
     delay = poller.first_delay(time.time())
     while True:
-        _retry.sleep(delay)
+        backoff.sleep(delay)
         step = read_status(hook, poller, log)
         if step.event is not None:
             return step.event, step.status
@@ -58,7 +58,7 @@ async def wait_in_triggerer(hook: ApimartHook, poller: TaskPoller, log: Any) -> 
     """The async twin of :func:`wait_on_worker`, for ApimartTaskTrigger."""
     delay = poller.first_delay(time.time())
     while True:
-        await _retry.asleep(delay)
+        await backoff.asleep(delay)
         step = await aread_status(hook, poller, log)
         if step.event is not None:
             return step.event

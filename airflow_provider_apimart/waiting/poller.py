@@ -12,8 +12,8 @@ import random
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from airflow_provider_apimart.backoff import MAX_RETRY_AFTER, backoff_delay, is_transient, retry_after_of
 from airflow_provider_apimart.exceptions import ApimartError, ApimartResponseError
-from airflow_provider_apimart.hooks._retry import MAX_RETRY_AFTER, backoff_delay, is_transient, retry_after_of
 from airflow_provider_apimart.models.responses import TaskState, TaskStatus
 from airflow_provider_apimart.waiting import events
 from airflow_provider_apimart.waiting.defaults import (

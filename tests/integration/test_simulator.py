@@ -17,7 +17,7 @@ from airflow_provider_apimart.exceptions import (
     ApimartRejectedError,
     ApimartSubmitOutcomeUnknownError,
 )
-from airflow_provider_apimart.hooks._errors import Call, error_from_response
+from airflow_provider_apimart.hooks._answers import Call, error_from_response
 from airflow_provider_apimart.hooks.apimart import ApimartHook
 from airflow_provider_apimart.models import SubmitResponse, TaskState, TaskStatus
 from airflow_provider_apimart.redaction import Redactor

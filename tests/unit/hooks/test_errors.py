@@ -7,6 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
+from airflow_provider_apimart.backoff import retry_after_seconds
 from airflow_provider_apimart.exceptions import (
     ApimartAPIError,
     ApimartAuthenticationError,
@@ -18,7 +19,7 @@ from airflow_provider_apimart.exceptions import (
     ApimartRejectedError,
     ApimartServerError,
 )
-from airflow_provider_apimart.hooks._errors import Call, error_from_response, retry_after_seconds
+from airflow_provider_apimart.hooks._answers import Call, error_from_response
 from airflow_provider_apimart.redaction import Redactor
 
 CALL = Call("POST", "/v1/videos/generations", Redactor.of("sk-secret"))

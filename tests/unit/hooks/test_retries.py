@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import httpx
 import pytest
 
+from airflow_provider_apimart.backoff import MAX_RETRY_AFTER
 from airflow_provider_apimart.exceptions import (
     ApimartBadRequestError,
     ApimartConnectionError,
@@ -16,7 +17,6 @@ from airflow_provider_apimart.exceptions import (
     ApimartServerError,
     ApimartSubmitOutcomeUnknownError,
 )
-from airflow_provider_apimart.hooks._retry import MAX_RETRY_AFTER
 from airflow_provider_apimart.hooks.apimart import ApimartHook
 from tests.conftest import BASE_URL, SECRET_API_KEY, SleepRecorder, connection_env
 

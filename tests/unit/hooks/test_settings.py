@@ -11,7 +11,7 @@ from airflow_provider_apimart.exceptions import ApimartConfigurationError
 from airflow_provider_apimart.hooks._settings import (
     DEFAULT_BASE_URL,
     DEFAULT_MAX_RETRIES,
-    DEFAULT_TIMEOUT,
+    DEFAULT_REQUEST_TIMEOUT,
     settings_from_connection,
 )
 
@@ -46,9 +46,9 @@ def test_unusable_host_is_refused(host: str) -> None:
 
 def test_defaults_without_extras() -> None:
     settings = settings_from_connection(connection())
-    assert (settings.timeout, settings.max_retries) == (DEFAULT_TIMEOUT, DEFAULT_MAX_RETRIES)
+    assert (settings.timeout, settings.max_retries) == (DEFAULT_REQUEST_TIMEOUT, DEFAULT_MAX_RETRIES)
     assert settings.httpx_timeout.connect == 10.0
-    assert settings.httpx_timeout.read == DEFAULT_TIMEOUT
+    assert settings.httpx_timeout.read == DEFAULT_REQUEST_TIMEOUT
 
 
 def test_extras_set_timeout_and_retries() -> None:
@@ -59,7 +59,7 @@ def test_extras_set_timeout_and_retries() -> None:
 
 def test_cleared_form_fields_fall_back_to_defaults() -> None:
     settings = settings_from_connection(connection(extra='{"timeout": "", "max_retries": ""}'))
-    assert (settings.timeout, settings.max_retries) == (DEFAULT_TIMEOUT, DEFAULT_MAX_RETRIES)
+    assert (settings.timeout, settings.max_retries) == (DEFAULT_REQUEST_TIMEOUT, DEFAULT_MAX_RETRIES)
 
 
 def test_explicit_arguments_win_over_extras() -> None:

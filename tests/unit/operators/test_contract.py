@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from airflow_provider_apimart import backoff
 from airflow_provider_apimart.exceptions import (
     ApimartIdempotencyIndeterminateError,
     ApimartIdempotencyInProgressError,
@@ -71,7 +72,7 @@ def test_a_retry_racing_its_own_first_submit_waits_for_it_and_pays_once(
 ) -> None:
     # A zombie: try 1 is still waiting for the answer of its billed POST (held for 1.5 s) when
     # Airflow, thinking it dead, starts try 2, which meets the first request still in progress.
-    monkeypatch.setattr(_retry, "sleep", lambda seconds: time.sleep(min(seconds, 0.2)))
+    monkeypatch.setattr(backoff, "sleep", lambda seconds: time.sleep(min(seconds, 0.2)))
     simulator.config.submit_hold_seconds = 1.5
     simulator.config.render_seconds = 4  # still rendering when both submits are answered
     first_try = ThreadPoolExecutor(1).submit(

@@ -15,7 +15,7 @@ from airflow_provider_apimart.exceptions import (
     ApimartPermanentError,
     ApimartVideoExpiredError,
 )
-from airflow_provider_apimart.hooks._settings import USER_AGENT
+from airflow_provider_apimart.http_basics import USER_AGENT
 from airflow_provider_apimart.outputs import DOWNLOAD_ATTEMPTS, StoredVideo, store_videos
 from airflow_provider_apimart.outputs._content import sniff_video_type
 from airflow_provider_apimart.outputs._download import new_client

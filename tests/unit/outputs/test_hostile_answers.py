@@ -68,7 +68,7 @@ def test_a_video_larger_than_the_limit_by_its_headers_is_refused_before_its_body
         )
     )
     with pytest.raises(
-        ApimartDownloadRefusedError, match=r"6\.3 MB by its headers, over the limit of 5\.2 MB"
+        ApimartDownloadRefusedError, match=r"6\.0 MiB by its headers, over the limit of 5\.0 MiB"
     ):
         store_videos(str(tmp_path), completed(URL), provenance={}, log=log)
     assert body.sent == 0

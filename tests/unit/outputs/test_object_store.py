@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING
 import httpx
 import pytest
 
+from airflow_provider_apimart import backoff
 from airflow_provider_apimart.exceptions import ApimartVideoExpiredError
-from airflow_provider_apimart.hooks import _retry
 from airflow_provider_apimart.hooks.apimart import ApimartHook
 from airflow_provider_apimart.outputs import store_videos
 from airflow_provider_apimart.testing import media
@@ -73,7 +73,7 @@ def test_an_upload_cut_short_by_an_expiry_is_aborted(
         uploading.append(s3_store.multipart_uploads())
         sim.state.expire_media(status.id)
 
-    monkeypatch.setattr(_retry, "sleep", expire_while_waiting)
+    monkeypatch.setattr(backoff, "sleep", expire_while_waiting)
 
     with pytest.raises(ApimartVideoExpiredError):
         store_videos(s3_store.uri, status, provenance={}, log=log)

@@ -19,6 +19,7 @@ import httpx
 import pytest
 import respx
 
+from airflow_provider_apimart import backoff
 from airflow_provider_apimart.exceptions import (
     ApimartAuthenticationError,
     ApimartNotFoundError,
@@ -30,7 +31,6 @@ from airflow_provider_apimart.exceptions import (
     ApimartTaskTimeoutError,
     ApimartTaskWaitError,
 )
-from airflow_provider_apimart.hooks import _retry
 from airflow_provider_apimart.operators.video import ApimartWan27Operator
 from airflow_provider_apimart.sensors.task import ApimartTaskSensor
 from airflow_provider_apimart.testing.catalogue import WAN27_SCHEMA, schema_answer
@@ -166,8 +166,8 @@ def quick_sleeps(monkeypatch: pytest.MonkeyPatch) -> None:
     async def asleep(seconds: float) -> None:
         await asyncio.sleep(min(seconds, 0.01))
 
-    monkeypatch.setattr(_retry, "sleep", lambda seconds: time.sleep(min(seconds, 0.01)))
-    monkeypatch.setattr(_retry, "asleep", asleep)
+    monkeypatch.setattr(backoff, "sleep", lambda seconds: time.sleep(min(seconds, 0.01)))
+    monkeypatch.setattr(backoff, "asleep", asleep)
 
 
 def run_path(path: str, outcome: Outcome) -> Ending:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from airflow_provider_apimart.backoff import MAX_RETRY_AFTER
 from airflow_provider_apimart.exceptions import ApimartRateLimitError, ApimartUndocumentedStatusError
-from airflow_provider_apimart.hooks._retry import MAX_RETRY_AFTER
 from airflow_provider_apimart.models.responses import TaskStatus
 from airflow_provider_apimart.version_compat import AirflowFailException
 from airflow_provider_apimart.waiting.defaults import UNDOCUMENTED_STATUS_GRACE

@@ -1,4 +1,4 @@
-"""Read an APIMart answer: the JSON payload (and its model) on success, a typed exception on any error.
+"""Read an APIMart answer: its JSON payload (and its model) on success, else the typed exception it is.
 
 The error body format is undocumented (docs/api-behaviour.md, "Errors"), so it is read defensively:
 ``error.{message,type,code}``, then a flat ``message``/``type``/``code``, then the raw text, cut short.
@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import ssl
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 import httpx
 from pydantic import BaseModel, ValidationError
 
+from airflow_provider_apimart.backoff import retry_after_seconds
 from airflow_provider_apimart.exceptions import (
     ApimartAPIError,
     ApimartConfigurationError,
@@ -25,6 +24,7 @@ from airflow_provider_apimart.exceptions import (
     ApimartTransientAPIError,
     api_error_class,
 )
+from airflow_provider_apimart.wording import shorten
 
 if TYPE_CHECKING:
     from airflow_provider_apimart.hooks._settings import ClientSettings
@@ -76,7 +76,7 @@ def read_payload(response: httpx.Response, call: Call) -> Any:
     except ValueError:
         raise ApimartResponseError(
             f"APIMart answered HTTP {response.status_code} on {call.method} {call.path} with a body "
-            f"that is not JSON: {_shorten(call.redact(response.text))}"
+            f"that is not JSON: {shorten(call.redact(response.text), MAX_BODY_CHARS_IN_ERRORS)}"
         ) from None
     body_code = payload.get("code") if isinstance(payload, dict) else None
     if body_code is not None and not _is_success_code(body_code):
@@ -142,7 +142,7 @@ def _api_error(
     if issubclass(error_class, ApimartTransientAPIError):
         extra["retry_after"] = retry_after
     return error_class(
-        _shorten(call.redact(message or fallback_message or "no error message")),
+        shorten(call.redact(message or fallback_message or "no error message"), MAX_BODY_CHARS_IN_ERRORS),
         http_status=http_status,
         error_type=error_type,
         error_code=error_code,
@@ -189,32 +189,6 @@ def _status_like(body_code: Any) -> int | None:
     """A body ``code`` that looks like an HTTP error status picks the exception class."""
     code = _code_number(body_code)
     return code if code is not None and 400 <= code <= 599 else None
-
-
-def retry_after_seconds(headers: httpx.Headers) -> float | None:
-    """Retry-After as seconds, from either of its forms (delta seconds or an HTTP date)."""
-    raw = headers.get("Retry-After")
-    if raw is None:
-        return None
-    raw = raw.strip()
-    try:
-        return max(0.0, float(raw))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(raw)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
-
-
-def _shorten(text: str) -> str:
-    text = " ".join(text.split())
-    if len(text) > MAX_BODY_CHARS_IN_ERRORS:
-        return f"{text[: MAX_BODY_CHARS_IN_ERRORS - 3]}..."
-    return text
 
 
 def transport_failure(error: httpx.TransportError, call: Call, settings: ClientSettings) -> ApimartError:
