@@ -58,4 +58,3 @@ def asset_uri(uri: str) -> str:
     """An asset URI for a stored file: no connection id (``s3://conn@bucket`` names a bucket)."""
     parts = urlsplit(uri)
     return urlunsplit(parts._replace(netloc=parts.hostname or "")) if "@" in parts.netloc else uri
-

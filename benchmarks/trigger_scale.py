@@ -413,6 +413,7 @@ def trigger_poller(spec: dict[str, Any]) -> Any:
     from airflow_provider_apimart.models.responses import TaskStatus
     from airflow_provider_apimart.triggers.task import ApimartTaskTrigger
     from airflow_provider_apimart.waiting.poller import TaskPoller
+    from airflow_provider_apimart.waiting.rules import WaitRules
 
     shared_ssl_context()
     max_poll_interval = spec["poll_interval"] if spec["side"] == "fixed" else spec["max_poll_interval"]
@@ -426,14 +427,16 @@ def trigger_poller(spec: dict[str, Any]) -> Any:
         now = time.time()
         planner = TaskPoller(
             remote_task_id,
-            poll_interval=spec["poll_interval"],
-            first_poll_delay=first_delay,
-            max_poll_interval=max_poll_interval,
+            WaitRules(
+                poll_interval=spec["poll_interval"],
+                first_poll_delay=first_delay,
+                max_poll_interval=max_poll_interval,
+            ),
         )
         planner.plan_first_read(
             planner.after_status(TaskStatus.model_validate(task_data(remote_task_id, now)), now), now
         )
-        return planner.first_read_at
+        return planner.rules.first_read_at
 
     async def poll(remote_task_id: str, first_delay: float) -> str:
         # As the triggerer's run_trigger: the trigger's identity bound to its log lines.

@@ -98,7 +98,7 @@ class ApimartTaskSensor(ApimartWaitMixin, BaseSensorOperator):
         from airflow_provider_apimart.waiting.poller import TaskPoller
 
         if self._poke_poller is None:
-            self._poke_poller = TaskPoller(self.remote_task_id, poll_interval=self.poll_interval)
+            self._poke_poller = TaskPoller(self.remote_task_id, self.wait_rules)  # Airflow's timeout applies
         with self.open_hook() as hook:
             step = read_status(hook, self._poke_poller, self.log)
             if step.event is None:

@@ -10,12 +10,11 @@ from airflow_provider_apimart.hooks import DEFAULT_CONN_ID
 from airflow_provider_apimart.waiting.defaults import (
     DEFAULT_FIRST_POLL_DELAY,
     DEFAULT_MAX_FAILING_POLLS,
-    DEFAULT_MAX_POLL_INTERVAL,
     DEFAULT_POLL_INTERVAL,
 )
 from airflow_provider_apimart.waiting.events import EventStatus
 from airflow_provider_apimart.waiting.poller import TaskPoller
-from airflow_provider_apimart.waiting.rules import checked_number
+from airflow_provider_apimart.waiting.rules import WaitRules
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -46,11 +45,16 @@ class ApimartTaskTrigger(BaseTrigger):
     :param first_poll_delay: the fewest seconds before the first read (plus up to 2 s of jitter
         when there is no ``first_read_at`` to go by).
     :param max_poll_interval: the widest gap between reads while the render is far from its
-        estimated end; near it, reads come every ``poll_interval``.
+        estimated end (at least ``poll_interval``; default 60 s, or ``poll_interval`` if larger);
+        near it, reads come every ``poll_interval``.
     :param first_read_at: unix seconds by which to read first: when the operator's read before
         the deferral said to read next, from the render's estimate. The first read comes at a
         random point of the later half of the wait until then (a fan-out's first reads spread
         out), never sooner than ``first_poll_delay`` after the run starts.
+
+    The six numbers are one :class:`~airflow_provider_apimart.waiting.rules.WaitRules`
+    (``rules``), checked here by the same rules as on the operators; the kwargs keep their names,
+    so a trigger stored by an earlier release loads.
     """
 
     def __init__(
@@ -61,25 +65,26 @@ class ApimartTaskTrigger(BaseTrigger):
         end_time: float | None = None,
         max_failing_polls: int = DEFAULT_MAX_FAILING_POLLS,
         first_poll_delay: float = DEFAULT_FIRST_POLL_DELAY,
-        max_poll_interval: float = DEFAULT_MAX_POLL_INTERVAL,
+        max_poll_interval: float | None = None,
         first_read_at: float | None = None,
     ) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
-        where = f"ApimartTaskTrigger for {remote_task_id}"
         self.remote_task_id = remote_task_id
         self.apimart_conn_id = apimart_conn_id
-        self.poll_interval = checked_number("poll_interval", poll_interval, where=where)
-        self.end_time = None if end_time is None else checked_number("end_time", end_time, where=where)
-        self.max_failing_polls = int(
-            checked_number("max_failing_polls", max_failing_polls, where=where, inclusive=True)
+        self.rules = WaitRules.checked(
+            where=f"ApimartTaskTrigger for {remote_task_id}",
+            poll_interval=poll_interval,
+            end_time=end_time,
+            max_failing_polls=max_failing_polls,
+            first_poll_delay=first_poll_delay,
+            max_poll_interval=max_poll_interval,
+            first_read_at=first_read_at,
         )
-        self.first_poll_delay = checked_number(
-            "first_poll_delay", first_poll_delay, where=where, inclusive=True
-        )
-        self.max_poll_interval = max(
-            checked_number("max_poll_interval", max_poll_interval, where=where), self.poll_interval
-        )
-        self.first_read_at = first_read_at
+
+    @classmethod
+    def for_rules(cls, remote_task_id: str, apimart_conn_id: str, rules: WaitRules) -> ApimartTaskTrigger:
+        """The trigger of a wait whose rules are already checked (the operators', the sensor's)."""
+        return cls(remote_task_id, apimart_conn_id, **rules.to_kwargs())
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (
@@ -87,12 +92,7 @@ class ApimartTaskTrigger(BaseTrigger):
             {
                 "remote_task_id": self.remote_task_id,
                 "apimart_conn_id": self.apimart_conn_id,
-                "poll_interval": self.poll_interval,
-                "end_time": self.end_time,
-                "max_failing_polls": self.max_failing_polls,
-                "first_poll_delay": self.first_poll_delay,
-                "max_poll_interval": self.max_poll_interval,
-                "first_read_at": self.first_read_at,
+                **self.rules.to_kwargs(),
             },
         )
 
@@ -101,18 +101,10 @@ class ApimartTaskTrigger(BaseTrigger):
         from airflow_provider_apimart.hooks.apimart import ApimartHook
         from airflow_provider_apimart.waiting.loops import wait_in_triggerer
 
-        poller = TaskPoller(
-            self.remote_task_id,
-            poll_interval=self.poll_interval,
-            end_time=self.end_time,
-            max_failing_polls=self.max_failing_polls,
-            first_poll_delay=self.first_poll_delay,
-            max_poll_interval=self.max_poll_interval,
-            first_read_at=self.first_read_at,
-        )
+        poller = TaskPoller(self.remote_task_id, self.rules)
         hook = ApimartHook(
             self.apimart_conn_id,
-            keepalive_expiry=self.max_poll_interval + KEEPALIVE_MARGIN,
+            keepalive_expiry=self.rules.max_poll_interval + KEEPALIVE_MARGIN,
             share_connection_lookup=True,  # a burst of trigger starts looks the connection up once
         )
         async with hook:

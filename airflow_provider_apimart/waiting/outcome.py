@@ -24,8 +24,7 @@ from airflow_provider_apimart.exceptions import (
 )
 from airflow_provider_apimart.links.video import STORED_VIDEO_URL_ATTRIBUTE, VIDEO_URL_ATTRIBUTE, links_for
 from airflow_provider_apimart.outputs.paths import is_literal, relative_path_problem
-from airflow_provider_apimart.waiting.defaults import DEFAULT_MAX_POLL_INTERVAL
-from airflow_provider_apimart.waiting.rules import checked_number
+from airflow_provider_apimart.waiting.rules import WaitRules
 
 if TYPE_CHECKING:
     from airflow.sdk import BaseOperator, Context
@@ -49,15 +48,13 @@ ENDINGS_RECORDED = frozenset({"failed", "cancelled", "timeout"})
 class ApimartWaitMixin(_OperatorBase):
     """Waiting and finishing, for a class that also derives from BaseOperator.
 
-    The host sets ``apimart_conn_id``, ``poll_interval``, ``first_poll_delay``, ``deferrable`` and
-    ``output_path``, and says how long a wait may last (:meth:`wait_timeout_seconds`) and which
-    model made the video (:meth:`model_name`).
+    The host calls :meth:`configure_wait` (``apimart_conn_id``, the :class:`WaitRules`,
+    ``deferrable``, ``output_path``), and says how long a wait may last
+    (:meth:`wait_timeout_seconds`) and which model made the video (:meth:`model_name`).
     """
 
     apimart_conn_id: str
-    poll_interval: float
-    first_poll_delay: float
-    max_poll_interval: float
+    wait_rules: WaitRules
     deferrable: bool
     output_path: str | None
 
@@ -72,26 +69,18 @@ class ApimartWaitMixin(_OperatorBase):
         output_path: str | None,
     ) -> None:
         """Check and keep the waiting arguments that the operators and the sensor share."""
-        where = f"Task {self.task_id!r}"
-        poll_interval = checked_number("poll_interval", poll_interval, where=where)
-        first_poll_delay = checked_number("first_poll_delay", first_poll_delay, where=where, inclusive=True)
-        if max_poll_interval is not None:
-            max_poll_interval = checked_number(
-                "max_poll_interval (at least poll_interval)",
-                max_poll_interval,
-                where=where,
-                minimum=poll_interval,
-                inclusive=True,
-            )
+        self.wait_rules = WaitRules.checked(
+            where=f"Task {self.task_id!r}",
+            poll_interval=poll_interval,
+            first_poll_delay=first_poll_delay,
+            max_poll_interval=max_poll_interval,
+        )
         if output_path is not None and is_literal(output_path):
             problem = relative_path_problem(output_path)
             if problem is not None:  # known at DAG parse: refuse it now, not after a paid render
                 raise ApimartConfigurationError(f"Task {self.task_id!r}: {problem}")
         self.apimart_conn_id = apimart_conn_id
         self.deferrable = deferrable
-        self.poll_interval = float(poll_interval)
-        self.first_poll_delay = float(first_poll_delay)
-        self.max_poll_interval = float(max_poll_interval or max(DEFAULT_MAX_POLL_INTERVAL, poll_interval))
         self.output_path = output_path
 
     def wait_timeout_seconds(self) -> float:
@@ -129,14 +118,8 @@ class ApimartWaitMixin(_OperatorBase):
         from airflow_provider_apimart.waiting.loops import read_status, wait_on_worker
         from airflow_provider_apimart.waiting.poller import TaskPoller
 
-        end_time = time.time() + self.wait_timeout_seconds()
-        poller = TaskPoller(
-            remote_task_id,
-            poll_interval=self.poll_interval,
-            end_time=end_time,
-            first_poll_delay=self.first_poll_delay,
-            max_poll_interval=self.max_poll_interval,
-        )
+        rules = self.wait_rules
+        poller = TaskPoller(remote_task_id, rules.until(time.time() + self.wait_timeout_seconds()))
         step = poller.after_status(status, time.time()) if status else read_status(hook, poller, self.log)
         if step.event is not None:
             return self.conclude(context, hook, step.event, step.status)
@@ -146,28 +129,19 @@ class ApimartWaitMixin(_OperatorBase):
                 "Waiting for APIMart task %s in the triggerer (polling every %g-%g s as the render "
                 "progresses, at most %g s); the worker slot is free meanwhile.",
                 remote_task_id,
-                self.poll_interval,
-                self.max_poll_interval,
+                rules.poll_interval,
+                rules.max_poll_interval,
                 self.wait_timeout_seconds(),
             )
             self.defer(
-                trigger=ApimartTaskTrigger(
-                    remote_task_id=remote_task_id,
-                    apimart_conn_id=self.apimart_conn_id,
-                    poll_interval=self.poll_interval,
-                    end_time=end_time,
-                    max_failing_polls=poller.max_failing_polls,
-                    first_poll_delay=self.first_poll_delay,
-                    max_poll_interval=self.max_poll_interval,
-                    first_read_at=poller.first_read_at,
-                ),
+                trigger=ApimartTaskTrigger.for_rules(remote_task_id, self.apimart_conn_id, poller.rules),
                 method_name="execute_complete",
                 kwargs=self.resume_kwargs() or None,
             )
         self.log.info(
             "Waiting for APIMart task %s on this worker (polling every %g s).",
             remote_task_id,
-            self.poll_interval,
+            rules.poll_interval,
         )
         event, last_status = wait_on_worker(hook, poller, self.log)
         return self.conclude(context, hook, event, last_status)

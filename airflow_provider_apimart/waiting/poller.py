@@ -16,14 +16,8 @@ from airflow_provider_apimart.backoff import MAX_RETRY_AFTER, backoff_delay, is_
 from airflow_provider_apimart.exceptions import ApimartError, ApimartResponseError
 from airflow_provider_apimart.models.responses import TaskState, TaskStatus
 from airflow_provider_apimart.waiting import events
-from airflow_provider_apimart.waiting.defaults import (
-    DEFAULT_FIRST_POLL_DELAY,
-    DEFAULT_MAX_FAILING_POLLS,
-    DEFAULT_MAX_POLL_INTERVAL,
-    DEFAULT_POLL_INTERVAL,
-    MAX_FIRST_POLL_JITTER,
-    UNDOCUMENTED_STATUS_GRACE,
-)
+from airflow_provider_apimart.waiting.defaults import MAX_FIRST_POLL_JITTER, UNDOCUMENTED_STATUS_GRACE
+from airflow_provider_apimart.waiting.rules import DEFAULT_RULES, WaitRules
 
 if TYPE_CHECKING:
     from airflow_provider_apimart.waiting.events import WaitEvent
@@ -52,18 +46,14 @@ class Step:
 
 @dataclass(slots=True)
 class TaskPoller:
-    """The waiting rules for one remote task; keeps only the failure streak and the last news.
+    """One remote task's wait under its :class:`WaitRules`; keeps only the failure streak and the
+    last news.
 
     Slotted: a triggerer holds thousands of these at once (docs/performance.md).
     """
 
     remote_task_id: str
-    poll_interval: float = DEFAULT_POLL_INTERVAL
-    end_time: float | None = None
-    max_failing_polls: int = DEFAULT_MAX_FAILING_POLLS
-    first_poll_delay: float = DEFAULT_FIRST_POLL_DELAY
-    max_poll_interval: float = DEFAULT_MAX_POLL_INTERVAL
-    first_read_at: float | None = None
+    rules: WaitRules = DEFAULT_RULES
     failing_polls: int = field(default=0, init=False)
     _last_news: tuple[TaskState, int | None] | None = field(default=None, init=False)
     #: When the task was first seen in a status the docs do not name (this loop), if it is in one.
@@ -72,7 +62,7 @@ class TaskPoller:
     def first_delay(self, now: float) -> float:
         """The wait before the first read of a loop (a deferral, or the worker's loop).
 
-        ``first_read_at`` (unix seconds) is when the read before the loop (the one right after
+        The rules' ``first_read_at`` (unix seconds) is when the read before the loop (the one right after
         the submit) said to read next: a render estimated at 300 s is not read again 5 s after
         its deferral. The read comes at a random point of the later half of that wait: a fan-out
         defers hundreds of tasks at once, and their first reads (each opening a connection)
@@ -81,20 +71,22 @@ class TaskPoller:
 
         Without it, or once it has passed: ``first_poll_delay`` plus up to 2 s of jitter.
         """
-        planned = None if self.first_read_at is None else self.first_read_at - now
-        if planned is not None and planned > self.first_poll_delay:
-            return self._capped(random.uniform(max(self.first_poll_delay, planned / 2), planned), now)  # noqa: S311
-        jitter = random.uniform(0, min(MAX_FIRST_POLL_JITTER, self.first_poll_delay))  # noqa: S311
-        return self._capped(self.first_poll_delay + jitter, now)
+        rules = self.rules
+        planned = None if rules.first_read_at is None else rules.first_read_at - now
+        if planned is not None and planned > rules.first_poll_delay:
+            return self._capped(random.uniform(max(rules.first_poll_delay, planned / 2), planned), now)  # noqa: S311
+        jitter = random.uniform(0, min(MAX_FIRST_POLL_JITTER, rules.first_poll_delay))  # noqa: S311
+        return self._capped(rules.first_poll_delay + jitter, now)
 
     def plan_first_read(self, step: Step, now: float) -> None:
         """Let the loop that follows ``step`` (a read before it) start when that read said."""
-        self.first_read_at = now + step.delay
+        self.rules = self.rules.reading_first_at(now + step.delay)
 
     def before_read(self, now: float) -> Step | None:
-        """The timeout, once ``end_time`` has passed; checked before every read."""
-        if self.end_time is not None and now >= self.end_time:
-            return Step(event=events.timed_out(self.remote_task_id, self.end_time))
+        """The timeout, once the rules' ``end_time`` has passed; checked before every read."""
+        end_time = self.rules.end_time
+        if end_time is not None and now >= end_time:
+            return Step(event=events.timed_out(self.remote_task_id, end_time))
         return None
 
     def after_status(self, status: TaskStatus, now: float) -> Step:
@@ -121,16 +113,17 @@ class TaskPoller:
         A render that meets its estimate costs a handful of reads instead of one per
         ``poll_interval``, and its end is still noticed within ``poll_interval``.
         """
+        rules = self.rules
         remaining = estimated_remaining(status, now)
-        if remaining is None or remaining <= self.poll_interval:
-            return self.poll_interval
-        return max(self.poll_interval, min(self.max_poll_interval, remaining))
+        if remaining is None or remaining <= rules.poll_interval:
+            return rules.poll_interval
+        return max(rules.poll_interval, min(rules.max_poll_interval, remaining))
 
     def after_error(self, error: ApimartError, now: float) -> Step:
         if not tolerated(error):
             return Step(event=events.for_error(self.remote_task_id, error))
         self.failing_polls += 1
-        if self.failing_polls > self.max_failing_polls:
+        if self.failing_polls > self.rules.max_failing_polls:
             return Step(event=events.gave_up(self.remote_task_id, self.failing_polls, error))
         retry_after = retry_after_of(error)
         # A Retry-After is honoured up to the hook's own bound: a wish for an hour must not
@@ -138,7 +131,7 @@ class TaskPoller:
         wait = (
             min(retry_after, MAX_RETRY_AFTER)
             if retry_after is not None
-            else max(self.poll_interval, backoff_delay(self.failing_polls))
+            else max(self.rules.poll_interval, backoff_delay(self.failing_polls))
         )
         asked = (
             f", Retry-After {retry_after:.0f} s capped at {MAX_RETRY_AFTER:.0f} s"
@@ -147,15 +140,16 @@ class TaskPoller:
         )
         note = (
             f"Reading APIMart task {self.remote_task_id} failed ({error}); trying again in {wait:.1f} s "
-            f"(failure {self.failing_polls} of {self.max_failing_polls} tolerated{asked})."
+            f"(failure {self.failing_polls} of {self.rules.max_failing_polls} tolerated{asked})."
         )
         return Step(delay=self._capped(wait, now), note=note, warning=True)
 
     def _capped(self, seconds: float, now: float) -> float:
         """Never sleep past the deadline: the timeout is noticed on time."""
-        if self.end_time is None:
+        end_time = self.rules.end_time
+        if end_time is None:
             return seconds
-        return max(0.0, min(seconds, self.end_time - now))
+        return max(0.0, min(seconds, end_time - now))
 
 
 def estimated_remaining(status: TaskStatus, now: float) -> float | None:

@@ -55,9 +55,10 @@ def test_deferrable_sensor_defers_to_the_same_trigger(simulator: ApimartSimulato
         sensor.execute(make_context())
     trigger = deferred.value.trigger
     assert isinstance(trigger, ApimartTaskTrigger)
-    assert (trigger.remote_task_id, trigger.poll_interval) == (remote_task_id, 0.5)
-    assert trigger.end_time is not None
-    assert trigger.end_time <= time.time() + 120
+    _, stored = trigger.serialize()
+    assert (stored["remote_task_id"], stored["poll_interval"]) == (remote_task_id, 0.5)
+    assert stored["end_time"] is not None
+    assert stored["end_time"] <= time.time() + 120
 
 
 def test_deferrable_sensor_on_a_finished_task_needs_no_trigger(simulator: ApimartSimulator) -> None:

@@ -11,6 +11,7 @@ from airflow_provider_apimart.version_compat import AirflowFailException
 from airflow_provider_apimart.waiting.defaults import UNDOCUMENTED_STATUS_GRACE
 from airflow_provider_apimart.waiting.events import completed
 from airflow_provider_apimart.waiting.poller import TaskPoller
+from airflow_provider_apimart.waiting.rules import WaitRules
 
 POLL_INTERVAL = 10.0
 
@@ -23,7 +24,8 @@ def simulate(
     The render reports linear progress and the estimate the API gave; time is simulated.
     """
     poller = TaskPoller(
-        "task_X", poll_interval=POLL_INTERVAL, first_poll_delay=5.0, max_poll_interval=max_poll_interval
+        "task_X",
+        WaitRules(poll_interval=POLL_INTERVAL, first_poll_delay=5.0, max_poll_interval=max_poll_interval),
     )
     now = 5.0  # the first read after the settle delay
     reads = 0
@@ -60,24 +62,24 @@ def test_a_render_far_earlier_than_its_estimate_is_noticed_within_max_poll_inter
 
 
 def test_an_overdue_render_is_read_every_poll_interval() -> None:
-    poller = TaskPoller("task_X", poll_interval=POLL_INTERVAL)
+    poller = TaskPoller("task_X", WaitRules(poll_interval=POLL_INTERVAL))
     overdue = TaskStatus(id="task_X", status="processing", progress=99, estimated_time=300)
     assert poller.after_status(overdue, 1000).delay == POLL_INTERVAL
 
 
 def test_without_an_estimate_reads_come_every_poll_interval() -> None:
-    poller = TaskPoller("task_X", poll_interval=POLL_INTERVAL)
+    poller = TaskPoller("task_X", WaitRules(poll_interval=POLL_INTERVAL))
     assert poller.after_status(TaskStatus(id="task_X", status="pending"), 0).delay == POLL_INTERVAL
 
 
 def test_the_gap_never_passes_the_deadline() -> None:
-    poller = TaskPoller("task_X", poll_interval=POLL_INTERVAL, end_time=20.0)
+    poller = TaskPoller("task_X", WaitRules(poll_interval=POLL_INTERVAL, end_time=20.0))
     status = TaskStatus(id="task_X", status="processing", progress=1, estimated_time=600)
     assert poller.after_status(status, 5.0).delay == 15.0
 
 
 def test_the_log_says_each_state_and_each_quarter_once_not_every_read() -> None:
-    poller = TaskPoller("task_X", poll_interval=POLL_INTERVAL, max_poll_interval=POLL_INTERVAL)
+    poller = TaskPoller("task_X", WaitRules(poll_interval=POLL_INTERVAL, max_poll_interval=POLL_INTERVAL))
     reads = [("pending", None), ("pending", None)] + [("processing", p) for p in range(0, 100, 5)]
     notes = [
         poller.after_status(TaskStatus(id="task_X", status=state, progress=progress), 0.0).note
@@ -98,7 +100,7 @@ def test_the_first_read_of_a_loop_waits_for_the_read_before_it() -> None:
     (in the triggerer or on the worker) reads next within the 60 s that read said, not 5 s on.
     The reads of a fan-out spread over the later half of that wait, never after it (which would
     notice the render's end late)."""
-    poller = TaskPoller("task_X", poll_interval=POLL_INTERVAL, first_poll_delay=5.0)
+    poller = TaskPoller("task_X", WaitRules(poll_interval=POLL_INTERVAL, first_poll_delay=5.0))
     submitted = TaskStatus(id="task_X", status="submitted", progress=0, estimated_time=300)
     poller.plan_first_read(poller.after_status(submitted, now=1000.0), now=1000.0)
     delays = [poller.first_delay(now=1001.0) for _ in range(500)]
@@ -107,18 +109,22 @@ def test_the_first_read_of_a_loop_waits_for_the_read_before_it() -> None:
 
 
 def test_a_short_planned_wait_still_keeps_the_settle_delay() -> None:
-    poller = TaskPoller("task_X", poll_interval=POLL_INTERVAL, first_poll_delay=5.0, first_read_at=1008.0)
+    poller = TaskPoller(
+        "task_X", WaitRules(poll_interval=POLL_INTERVAL, first_poll_delay=5.0, first_read_at=1008.0)
+    )
     assert all(5 <= poller.first_delay(now=1000.0) <= 8 for _ in range(200))
 
 
 def test_the_settle_delay_still_holds_when_first_read_at_is_past() -> None:
     """A triggerer restart long after the deferral reads after first_poll_delay, as before."""
-    poller = TaskPoller("task_X", poll_interval=POLL_INTERVAL, first_poll_delay=5.0, first_read_at=1000.0)
+    poller = TaskPoller(
+        "task_X", WaitRules(poll_interval=POLL_INTERVAL, first_poll_delay=5.0, first_read_at=1000.0)
+    )
     assert 5 <= poller.first_delay(now=5000.0) <= 7
 
 
 def test_the_first_read_never_waits_past_the_deadline() -> None:
-    poller = TaskPoller("task_X", first_poll_delay=5.0, first_read_at=1060.0, end_time=1020.0)
+    poller = TaskPoller("task_X", WaitRules(first_poll_delay=5.0, first_read_at=1060.0, end_time=1020.0))
     assert poller.first_delay(now=1000.0) == 20.0
 
 
@@ -131,7 +137,7 @@ def rate_limited(retry_after: float) -> ApimartRateLimitError:
 def test_a_retry_after_of_an_hour_is_waited_out_for_at_most_the_hooks_bound() -> None:
     # One 429 asking for 3600 s used to sleep until the task's timeout, and a render that ended
     # seconds later was reported as "did not finish".
-    poller = TaskPoller("task_X", poll_interval=POLL_INTERVAL, end_time=10_000.0)
+    poller = TaskPoller("task_X", WaitRules(poll_interval=POLL_INTERVAL, end_time=10_000.0))
     step = poller.after_error(rate_limited(3600), now=0.0)
     assert step.delay == MAX_RETRY_AFTER
     assert "Retry-After 3600 s capped at 120 s" in (step.note or "")
@@ -146,7 +152,7 @@ def test_a_short_retry_after_is_honoured_as_asked() -> None:
 
 
 def test_an_undocumented_status_keeps_the_wait_going_for_the_grace_then_ends_it_for_good() -> None:
-    poller = TaskPoller("task_X", poll_interval=POLL_INTERVAL)
+    poller = TaskPoller("task_X", WaitRules(poll_interval=POLL_INTERVAL))
     odd = TaskStatus(id="task_X", status="rendering_v2")
     assert poller.after_status(odd, now=0.0).event is None
     assert poller.after_status(odd, now=UNDOCUMENTED_STATUS_GRACE - 1).event is None
@@ -159,7 +165,7 @@ def test_an_undocumented_status_keeps_the_wait_going_for_the_grace_then_ends_it_
 
 
 def test_a_documented_status_in_between_restarts_the_grace() -> None:
-    poller = TaskPoller("task_X", poll_interval=POLL_INTERVAL)
+    poller = TaskPoller("task_X", WaitRules(poll_interval=POLL_INTERVAL))
     odd = TaskStatus(id="task_X", status="rendering_v2")
     poller.after_status(odd, now=0.0)
     poller.after_status(TaskStatus(id="task_X", status="processing"), now=500.0)
