@@ -113,7 +113,7 @@ def child(spec_json: str) -> None:
 
     from airflow_provider_apimart.hooks.apimart import RESPONSE_VERSION, ApimartHook
     from airflow_provider_apimart.http_basics import USER_AGENT, shared_ssl_context
-    from airflow_provider_apimart.models.requests import build_request
+    from airflow_provider_apimart.models.registry import build_request
 
     spec = json.loads(spec_json)
     # As on a worker: the task's log lines go out as JSON to the supervisor (here, nowhere).

@@ -35,9 +35,9 @@ from airflow_provider_apimart.hooks._settings import ClientSettings, settings_fr
 from airflow_provider_apimart.hooks._shared_lookup import shared_lookup
 from airflow_provider_apimart.hooks._task_status import status_of, task_path
 from airflow_provider_apimart.http_basics import USER_AGENT, shared_ssl_context
-from airflow_provider_apimart.inputs.references import require_uploaded
 from airflow_provider_apimart.models.base import VideoGenerationRequest
-from airflow_provider_apimart.models.requests import build_request
+from airflow_provider_apimart.models.images import require_uploaded
+from airflow_provider_apimart.models.registry import build_request
 from airflow_provider_apimart.models.responses import Balance, SubmitResponse, TaskStatus, UploadedImage
 from airflow_provider_apimart.models.schemas import VIDEO_GENERATION, ModelInfo, ModelSchema
 from airflow_provider_apimart.version_compat import (

@@ -14,15 +14,16 @@ the same Idempotency-Key.
 
 from __future__ import annotations
 
-from airflow_provider_apimart.inputs.check import CheckedImage, check_images, describe_size, image_limits
-from airflow_provider_apimart.inputs.references import (
+from airflow_provider_apimart.inputs.check import CheckedImage, check_images, image_limits
+from airflow_provider_apimart.inputs.upload import upload_images
+from airflow_provider_apimart.models.images import (
     ImageInput,
     find_stored_images,
     fingerprint_body,
     require_uploaded,
     with_uploaded_urls,
 )
-from airflow_provider_apimart.inputs.upload import upload_images
+from airflow_provider_apimart.wording import describe_size
 
 __all__ = [
     "CheckedImage",

@@ -11,17 +11,16 @@ import hashlib
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
-from airflow_provider_apimart.exceptions import ApimartValidationError
+from airflow_provider_apimart.exceptions import ApimartConfigurationError, ApimartValidationError
 from airflow_provider_apimart.inputs.formats import FORMAT_NAMES, describe_type, image_type, pixel_size
-from airflow_provider_apimart.models.base import UPLOAD_IMAGE_LIMITS, ImageLimits, MiB
-from airflow_provider_apimart.models.requests import REQUEST_MODELS
+from airflow_provider_apimart.models.registry import request_class_for
+from airflow_provider_apimart.storage_paths import storage_path
+from airflow_provider_apimart.wording import MiB, describe_size
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from airflow.sdk import ObjectStoragePath
-
-    from airflow_provider_apimart.inputs.references import ImageInput
+    from airflow_provider_apimart.models.images import ImageInput, ImageLimits
 
 
 @dataclass(frozen=True)
@@ -46,8 +45,7 @@ class _UnusableFileError(Exception):
 
 def image_limits(model: str) -> ImageLimits:
     """The limits of the model's page, or the upload endpoint's for a model without a page here."""
-    request_class = REQUEST_MODELS.get(model)
-    return request_class.IMAGE_LIMITS if request_class is not None else UPLOAD_IMAGE_LIMITS
+    return request_class_for(model).IMAGE_LIMITS
 
 
 def check_images(images: Sequence[ImageInput], model: str) -> list[CheckedImage]:
@@ -78,21 +76,16 @@ def check_images(images: Sequence[ImageInput], model: str) -> list[CheckedImage]
     return checked
 
 
-def describe_size(size: int) -> str:
-    """A file size for people: "1.2 MiB", "3.5 KiB", "200 bytes"."""
-    if size >= MiB:
-        return f"{size / MiB:.1f} MiB"
-    if size >= 1024:
-        return f"{size / 1024:.1f} KiB"
-    return f"{size} bytes"
-
-
 def _read_and_check(parameter: str, reference: str, limits: ImageLimits) -> CheckedImage:
     max_size = f"at most {limits.max_bytes / MiB:g} MiB"
     try:
-        path = _storage_path(reference)
+        path = storage_path(reference)
         found = path.exists()
-    except (ValueError, ImportError) as error:  # no filesystem for the scheme, or its package missing
+    except (
+        ValueError,
+        ImportError,
+        ApimartConfigurationError,
+    ) as error:  # no filesystem for the scheme, or its package missing
         raise _UnusableFileError(f"cannot be opened: {error}") from None
     if not found:
         raise _UnusableFileError("does not exist")
@@ -139,10 +132,3 @@ def _check_pixels(content: bytes, content_type: str, limits: ImageLimits) -> Non
 def _formats(limits: ImageLimits) -> str:
     names = [name for content_type, name in FORMAT_NAMES.items() if content_type in limits.content_types]
     return f"{', '.join(names[:-1])} or {names[-1]}" if len(names) > 1 else names[0]
-
-
-def _storage_path(reference: str) -> ObjectStoragePath:
-    # Imported here: DAG files import this package, and only a running task reads storage.
-    from airflow.sdk import ObjectStoragePath
-
-    return ObjectStoragePath(f"file://{reference}" if reference.startswith("/") else reference)

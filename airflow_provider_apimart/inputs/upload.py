@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_apimart.inputs.check import describe_size
+from airflow_provider_apimart.wording import describe_size
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

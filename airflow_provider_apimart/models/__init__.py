@@ -11,16 +11,12 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from airflow_provider_apimart.models.base import (
-        UPLOAD_IMAGE_LIMITS,
-        ImageLimits,
-        VideoGenerationRequest,
-        read_rendered_collection,
-    )
+    from airflow_provider_apimart.models.base import VideoGenerationRequest, read_rendered_collection
     from airflow_provider_apimart.models.generic import GenericVideoRequest
+    from airflow_provider_apimart.models.images import UPLOAD_IMAGE_LIMITS, ImageLimits
     from airflow_provider_apimart.models.kling import KLING_V26, KlingV26Request
     from airflow_provider_apimart.models.omni import OMNI_FLASH_EXT, OmniFlashExtRequest
-    from airflow_provider_apimart.models.requests import REQUEST_MODELS, build_request
+    from airflow_provider_apimart.models.registry import REQUEST_MODELS, build_request
     from airflow_provider_apimart.models.responses import (
         TERMINAL_STATES,
         Balance,
@@ -39,7 +35,18 @@ if TYPE_CHECKING:
 
 #: Where ``__getattr__`` looks for a public name, in this order: the request models, which a DAG
 #: parse needs, before the answer models, which only a running task does.
-_SUBMODULES = ("base", "generic", "kling", "omni", "wan26", "wan27", "requests", "responses", "schemas")
+_SUBMODULES = (
+    "base",
+    "images",
+    "generic",
+    "kling",
+    "omni",
+    "wan26",
+    "wan27",
+    "registry",
+    "responses",
+    "schemas",
+)
 
 __all__ = [
     "KLING_V26",

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import ast
 import json
-import re
 import warnings
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, TypeVar
 
 from pydantic import (
@@ -25,6 +23,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from airflow_provider_apimart.exceptions import ApimartRequestWarning, ApimartValidationError
+from airflow_provider_apimart.models.images import UPLOAD_IMAGE_LIMITS, ImageLimits, require_web_url
 from airflow_provider_apimart.wording import shorten
 
 if TYPE_CHECKING:
@@ -39,8 +38,6 @@ COLLECTION_PARAMETERS = frozenset({"image_urls", "image_with_roles", "video_urls
 
 _LITERAL_NODES = (ast.Expression, ast.List, ast.Tuple, ast.Dict, ast.Load, ast.UnaryOp, ast.USub, ast.UAdd)
 _LITERAL_VALUES = (str, int, float, type(None))  # bool is an int
-_URI_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://")
-MiB = 1024 * 1024
 
 
 def read_rendered_collection(value: Any) -> Any:
@@ -82,49 +79,6 @@ def reject_bool(value: Any) -> Any:
     return value
 
 
-def _require_web_url(value: str) -> str:
-    if not value.startswith(("http://", "https://")):
-        raise PydanticCustomError("url_scheme", "must be a public http:// or https:// URL")
-    return value
-
-
-def is_stored_file(value: str) -> bool:
-    """Whether an image input names a file to upload before the submit (an absolute path, or a
-    ``file://``, ``s3://``, ``gs://``... URI for Airflow's ObjectStoragePath), not a URL to send."""
-    scheme = _URI_SCHEME.match(value)
-    if scheme is None:
-        return value.startswith("/")
-    return scheme.group(1).lower() not in {"http", "https"}
-
-
-def _require_stored_or_web_image(value: str) -> str:
-    if not is_stored_file(value):
-        if _URI_SCHEME.match(value) is None and not value.startswith("data:"):
-            raise PydanticCustomError(
-                "image_reference",
-                "is a relative path or not a URL: give a public http(s) URL, an absolute path "
-                "(/data/in/cat.png) or a storage URI (file:///data/in/cat.png, s3://conn@bucket/cat.png)",
-            )
-        return _require_web_url(value)
-    if value.lower().startswith("file://") and not value[len("file://") :].startswith("/"):
-        raise PydanticCustomError(
-            "image_reference", "a file:// URI needs an absolute path, like file:///data/in/cat.png"
-        )
-    if value.endswith(("://", "/")):
-        raise PydanticCustomError("image_reference", "names a folder, not an image file")
-    return value
-
-
-def _require_image_reference(value: str) -> str:
-    if value.startswith("data:"):
-        if not value.startswith("data:image/") or ";base64," not in value:
-            raise PydanticCustomError(
-                "image_data_uri", "a data URI must look like data:image/<type>;base64,..."
-            )
-        return value
-    return _require_stored_or_web_image(value)
-
-
 def one_of(*allowed: int, error: str = "allowed_values") -> Callable[[int], int]:
     """A check that a whole number is one of a closed set, naming the set (and the API's error type)."""
     listed = ", ".join(map(str, allowed))
@@ -144,43 +98,14 @@ WholeNumber = Annotated[int, BeforeValidator(reject_bool)]
 NonNegativeSeed = Annotated[int, BeforeValidator(reject_bool), Field(ge=0)]
 """All four pages say seed >= 0 and give no upper bound, so none is enforced."""
 
-WebUrl = Annotated[str, AfterValidator(_require_web_url)]
+WebUrl = Annotated[str, AfterValidator(require_web_url)]
 """A public http(s) URL: audio and video inputs have no upload or base64 form."""
-
-ImageReference = Annotated[str, AfterValidator(_require_image_reference)]
-"""An image as a public http(s) URL or a ``data:image/...;base64,`` URI (both documented), or a
-stored file (:func:`is_stored_file`) that the operator uploads and replaces by its URL."""
-
-ImageUrlOrFile = Annotated[str, AfterValidator(_require_stored_or_web_image)]
-"""An image as an http(s) URL or a stored file, for inputs whose page documents no base64."""
 
 CollectionT = TypeVar("CollectionT")
 
 Rendered = Annotated[CollectionT, BeforeValidator(read_rendered_collection)]
 """A list or dict parameter that may arrive as the text a template rendered (see
 :func:`read_rendered_collection`): ``Rendered[list[WebUrl]]``."""
-
-
-@dataclass(frozen=True)
-class ImageLimits:
-    """What one stored image may be before it is uploaded, and whose words the limits are."""
-
-    #: Named in error messages: "the upload endpoint", or the model page that is stricter.
-    source: str
-    max_bytes: int
-    #: Formats as the MIME types the upload answer uses.
-    content_types: frozenset[str]
-    #: Inclusive bounds of each side in pixels, where the page gives them.
-    min_side: int | None = None
-    max_side: int | None = None
-
-
-#: https://docs.apimart.ai/en/api-reference/uploads/images: JPEG, PNG, WebP or GIF, at most 20 MB.
-UPLOAD_IMAGE_LIMITS = ImageLimits(
-    source="the upload endpoint",
-    max_bytes=20 * MiB,
-    content_types=frozenset({"image/jpeg", "image/png", "image/webp", "image/gif"}),
-)
 
 
 _warned: set[str] = set()
@@ -253,10 +178,6 @@ class VideoGenerationRequest(BaseModel):
         """The JSON body to POST: ``model`` plus exactly the fields the caller set."""
         fields = self.model_dump(mode="json", exclude_unset=True, exclude={"model"})
         return {"model": self.model, **fields}
-
-    def is_set(self, field_name: str) -> bool:
-        """Whether the caller set a field (unset fields take the API's documented default)."""
-        return field_name in self.model_fields_set
 
 
 def describe_validation_error(error: ValidationError) -> list[tuple[str, str]]:

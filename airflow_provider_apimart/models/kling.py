@@ -10,7 +10,6 @@ from typing import Annotated, ClassVar, Final, Literal
 from pydantic import AfterValidator, Field, model_validator
 
 from airflow_provider_apimart.models.base import (
-    ImageReference,
     Rendered,
     VideoGenerationRequest,
     WholeNumber,
@@ -18,6 +17,7 @@ from airflow_provider_apimart.models.base import (
     rule_violation,
     warn_base64_images,
 )
+from airflow_provider_apimart.models.images import ImageReference
 
 KLING_V26: Final = "kling-v2-6"
 

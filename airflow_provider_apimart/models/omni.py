@@ -14,7 +14,6 @@ from pydantic import AfterValidator, Field, model_validator
 from pydantic_core import PydanticCustomError
 
 from airflow_provider_apimart.models.base import (
-    ImageReference,
     Rendered,
     VideoGenerationRequest,
     WebUrl,
@@ -24,6 +23,7 @@ from airflow_provider_apimart.models.base import (
     warn_base64_images,
     warn_once,
 )
+from airflow_provider_apimart.models.images import ImageReference
 
 OMNI_FLASH_EXT: Final = "Omni-Flash-Ext"
 

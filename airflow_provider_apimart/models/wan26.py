@@ -10,9 +10,6 @@ from typing import Annotated, ClassVar, Final, Literal
 from pydantic import Field, model_validator
 
 from airflow_provider_apimart.models.base import (
-    ImageLimits,
-    ImageReference,
-    MiB,
     NonNegativeSeed,
     Rendered,
     VideoGenerationRequest,
@@ -22,6 +19,8 @@ from airflow_provider_apimart.models.base import (
     warn_base64_images,
     warn_once,
 )
+from airflow_provider_apimart.models.images import ImageLimits, ImageReference
+from airflow_provider_apimart.wording import MiB
 
 WAN26_I2V_FLASH: Final = "wan2.6-i2v-flash"
 #: Above this a wan2.6 prompt gets a warning: wan2.7's documented limit, the nearest one there is.

@@ -12,8 +12,6 @@ from typing import Annotated, ClassVar, Final, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from airflow_provider_apimart.models.base import (
-    ImageReference,
-    ImageUrlOrFile,
     NonNegativeSeed,
     Rendered,
     VideoGenerationRequest,
@@ -23,6 +21,7 @@ from airflow_provider_apimart.models.base import (
     warn_base64_images,
     warn_once,
 )
+from airflow_provider_apimart.models.images import ImageReference, ImageUrlOrFile
 
 WAN27: Final = "wan2.7"
 

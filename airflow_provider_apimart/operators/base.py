@@ -19,7 +19,7 @@ from airflow_provider_apimart.exceptions import (
 from airflow_provider_apimart.hooks import DEFAULT_CONN_ID
 from airflow_provider_apimart.links.video import ApimartStoredVideoLink, ApimartVideoLink
 from airflow_provider_apimart.models.generic import GenericVideoRequest
-from airflow_provider_apimart.models.requests import build_request
+from airflow_provider_apimart.models.registry import build_request
 from airflow_provider_apimart.operators.schema_check import check_mode
 from airflow_provider_apimart.operators.spending import SpendLimitedMixin
 from airflow_provider_apimart.operators.submission import (
@@ -32,6 +32,7 @@ from airflow_provider_apimart.operators.submission import (
     stored_record,
     why_the_body_changed,
 )
+from airflow_provider_apimart.templating import is_literal
 from airflow_provider_apimart.version_compat import conf
 from airflow_provider_apimart.waiting.defaults import DEFAULT_FIRST_POLL_DELAY, DEFAULT_POLL_INTERVAL
 from airflow_provider_apimart.waiting.outcome import XCOM_TASK_ID, ApimartWaitMixin
@@ -178,7 +179,7 @@ class ApimartBaseVideoOperator(SpendLimitedMixin, ApimartWaitMixin, BaseOperator
     def _check_literal_request(self) -> None:
         """At DAG parse: a request made only of literal values is validated now."""
         names = {*self.request_fields, *self.template_fields} - OPERATOR_TEMPLATE_FIELDS
-        if all(_is_literal(getattr(self, name)) for name in names):
+        if all(is_literal(getattr(self, name)) for name in names):
             self.build_request()
 
     def wait_timeout_seconds(self) -> float:
@@ -402,16 +403,3 @@ class ApimartBaseVideoOperator(SpendLimitedMixin, ApimartWaitMixin, BaseOperator
             schema_sha256,
             may_replace_replay=False,
         )
-
-
-def _is_literal(value: Any) -> bool:
-    """A value known at DAG parse: no Jinja, no XComArg or other lazy object."""
-    if value is None or isinstance(value, bool | int | float):
-        return True
-    if isinstance(value, str):
-        return "{{" not in value and "{%" not in value
-    if isinstance(value, list | tuple):
-        return all(_is_literal(item) for item in value)
-    if isinstance(value, dict):
-        return all(isinstance(key, str) and _is_literal(item) for key, item in value.items())
-    return False

@@ -1,7 +1,7 @@
 """Durable outputs: result videos copied to ``output_path`` before their URLs expire.
 
 The names below load ``outputs.store`` (and httpx) on first use, so that a DAG parse, which checks
-a literal ``output_path`` with ``outputs.paths``, loads none of it.
+a literal ``output_path`` with ``storage_paths``, loads none of it.
 """
 
 from __future__ import annotations

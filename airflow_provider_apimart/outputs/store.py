@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import errno
 import json
-import os
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from airflow_provider_apimart import __version__
 from airflow_provider_apimart.exceptions import (
@@ -33,8 +31,8 @@ from airflow_provider_apimart.outputs._download import (
     new_client,
 )
 from airflow_provider_apimart.outputs._writers import VideoWriter, is_local, write_text
-from airflow_provider_apimart.outputs.paths import relative_path_problem
 from airflow_provider_apimart.outputs.records import StoredVideo, earlier_copy
+from airflow_provider_apimart.storage_paths import storage_path
 from airflow_provider_apimart.version_compat import conf
 from airflow_provider_apimart.wording import describe_size
 
@@ -101,22 +99,11 @@ def store_videos(
 
 
 def output_folder(output_path: str) -> ObjectStoragePath:
-    """``output_path`` as an ObjectStoragePath; an absolute local path becomes ``file://<path>``.
+    """``output_path`` as an ObjectStoragePath (:func:`~airflow_provider_apimart.storage_paths.storage_path`).
 
     :raises ValueError: no filesystem is registered for the scheme (before anything is downloaded).
     """
-    from airflow.sdk import ObjectStoragePath  # here: DAG files import this module at parse time
-
-    problem = relative_path_problem(output_path)
-    if problem is not None:
-        raise ApimartConfigurationError(problem)
-    raw = str(output_path).strip()
-    if "://" not in raw:
-        return ObjectStoragePath("file://" + os.path.normpath(raw))
-    parts = urlsplit(raw)
-    folder = ObjectStoragePath("file://" + parts.path if parts.scheme == "file" else raw)
-    folder.fs  # noqa: B018 - resolve the filesystem now: Airflow 3.1 defers an unknown scheme's error
-    return folder
+    return storage_path(output_path)
 
 
 def _store_one(

@@ -16,7 +16,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_apimart.exceptions import ApimartValidationError
-from airflow_provider_apimart.models.requests import REQUEST_MODELS, build_request
+from airflow_provider_apimart.models.registry import REQUEST_MODELS, build_request
 from airflow_provider_apimart.models.schemas import ModelSchema
 from airflow_provider_apimart.testing.catalogue import model_schemas, schema_answer
 from airflow_provider_apimart.testing.config import OUTCOME_MARKER, Outcome

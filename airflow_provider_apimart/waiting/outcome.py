@@ -23,7 +23,8 @@ from airflow_provider_apimart.exceptions import (
     ApimartVideoExpiredError,
 )
 from airflow_provider_apimart.links.video import STORED_VIDEO_URL_ATTRIBUTE, VIDEO_URL_ATTRIBUTE, links_for
-from airflow_provider_apimart.outputs.paths import is_literal, relative_path_problem
+from airflow_provider_apimart.storage_paths import relative_path_problem
+from airflow_provider_apimart.templating import is_literal
 from airflow_provider_apimart.waiting.rules import WaitRules
 
 if TYPE_CHECKING:

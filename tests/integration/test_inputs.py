@@ -20,8 +20,8 @@ from airflow_provider_apimart.inputs import (
     with_uploaded_urls,
 )
 from airflow_provider_apimart.models import build_request
-from airflow_provider_apimart.models.base import MiB
 from airflow_provider_apimart.operators.submission import fingerprint
+from airflow_provider_apimart.wording import MiB
 from tests.unit.inputs import images
 from tests.unit.inputs.fakes import FakeStateStore
 

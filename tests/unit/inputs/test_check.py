@@ -11,7 +11,7 @@ import pytest
 from airflow_provider_apimart.exceptions import ApimartValidationError
 from airflow_provider_apimart.inputs import ImageInput, check_images, describe_size, image_limits
 from airflow_provider_apimart.models import UPLOAD_IMAGE_LIMITS
-from airflow_provider_apimart.models.base import MiB
+from airflow_provider_apimart.wording import MiB
 from tests.unit.inputs import images
 
 if TYPE_CHECKING:

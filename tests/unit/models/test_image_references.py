@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from airflow_provider_apimart.models import build_request
-from airflow_provider_apimart.models.base import is_stored_file
+from airflow_provider_apimart.models.images import is_stored_file
 from tests.unit.models.helpers import assert_body_round_trips, assert_rejected
 
 STORED = [

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from airflow_provider_apimart.exceptions import ApimartValidationError
-from airflow_provider_apimart.models.requests import REQUEST_MODELS, build_request
+from airflow_provider_apimart.models.registry import REQUEST_MODELS, build_request
 from airflow_provider_apimart.models.schemas import ModelSchema
 from airflow_provider_apimart.operators.video import (
     ApimartBaseVideoOperator,

@@ -1,4 +1,9 @@
-"""Pick the request model for a body by its ``model`` name: the single place that knows them all."""
+"""The registry of request models: which class validates a body, by its ``model`` name.
+
+The single place that knows them all: the generic operator, the hook, the image checks, the
+simulator and the tests look a model up here, so a model added to :data:`REQUEST_MODELS` is
+validated, limited and tested everywhere.
+"""
 
 from __future__ import annotations
 
@@ -21,16 +26,15 @@ REQUEST_MODELS: dict[str, type[VideoGenerationRequest]] = {
 }
 
 
+def request_class_for(model: object) -> type[VideoGenerationRequest]:
+    """The request model of ``model``; the generic one (only the name is checked) for the others."""
+    return REQUEST_MODELS.get(model, GenericVideoRequest) if isinstance(model, str) else GenericVideoRequest
+
+
 def build_request(body: Mapping[str, Any]) -> VideoGenerationRequest:
     """Validate a wire-style body with its model's rules (generic rules for unknown models).
 
     Raises :class:`~airflow_provider_apimart.exceptions.ApimartValidationError` naming every
     broken rule, so nothing invalid is ever sent or paid for.
     """
-    model_name = body.get("model")
-    request_class = (
-        REQUEST_MODELS.get(model_name, GenericVideoRequest)
-        if isinstance(model_name, str)
-        else GenericVideoRequest
-    )
-    return request_class.validated(dict(body))
+    return request_class_for(body.get("model")).validated(dict(body))
