@@ -142,7 +142,7 @@ def select_xcoms() -> Any:
     from airflow.models.xcom import XComModel
     from sqlalchemy import select
 
-    from airflow_provider_apimart.waiting.outcome import XCOM_TASK_ID, XCOM_TASK_SUMMARY
+    from airflow_provider_apimart.handover import XCOM_TASK_ID, XCOM_TASK_SUMMARY
 
     columns = (XComModel.dag_id, XComModel.run_id, XComModel.task_id, XComModel.map_index, XComModel.key)
     return select(*columns, XComModel.value).where(XComModel.key.in_((XCOM_TASK_ID, XCOM_TASK_SUMMARY)))

@@ -15,8 +15,8 @@ from airflow.sdk.bases.decorator import DecoratedOperator, task_decorator_factor
 from airflow.sdk.definitions.context import context_merge
 
 from airflow_provider_apimart.exceptions import ApimartValidationError
-from airflow_provider_apimart.operators.submission import state_store
 from airflow_provider_apimart.operators.video import ApimartVideoGenerationOperator
+from airflow_provider_apimart.task_state import TASKFLOW_REQUEST_STATE_KEY, state_store
 from airflow_provider_apimart.waiting.outcome import ApimartWaitMixin
 
 try:
@@ -34,15 +34,12 @@ if TYPE_CHECKING:
     from airflow.sdk.bases.decorator import TaskDecorator
     from airflow.triggers.base import BaseTrigger
 
-    from airflow_provider_apimart.operators.submission import StateStore
+    from airflow_provider_apimart.task_state import StateStore
 
 __all__ = ["ApimartVideoDecoratedOperator", "apimart_video_task"]
 
 #: The ``next_kwargs`` entry that carries the function's request through a deferral.
 RESUME_BODY_KWARG = "apimart_request_body"
-#: The same request in ``task_state_store`` (3.3+), for ``dag.test()``, which drops ``next_kwargs``
-#: when its inline trigger fires (before apache/airflow#69942).
-RESUME_STATE_KEY = "apimart_taskflow_request"
 
 
 class ApimartVideoDecoratedOperator(DecoratedOperator, ApimartVideoGenerationOperator):
@@ -152,7 +149,7 @@ class ApimartVideoDecoratedOperator(DecoratedOperator, ApimartVideoGenerationOpe
     ) -> NoReturn:
         """Defer with the request: the resumed task needs it (for the stored videos' records)."""
         if self._resume_store is not None:
-            self._resume_store.set(RESUME_STATE_KEY, self.body)
+            self._resume_store.set(TASKFLOW_REQUEST_STATE_KEY, self.body)
         super().defer(
             trigger=trigger,
             method_name=method_name,
@@ -170,7 +167,7 @@ class ApimartVideoDecoratedOperator(DecoratedOperator, ApimartVideoGenerationOpe
         """Resume with the deferred request; the function is not called again."""
         body = apimart_request_body
         if body is None and (store := state_store(context)) is not None:
-            body = store.get(RESUME_STATE_KEY)
+            body = store.get(TASKFLOW_REQUEST_STATE_KEY)
         if isinstance(body, dict):
             self.body = body
         else:

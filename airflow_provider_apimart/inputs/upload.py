@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_apimart.task_state import UPLOADS_STATE_KEY
 from airflow_provider_apimart.wording import describe_size
 
 if TYPE_CHECKING:
@@ -19,10 +20,8 @@ if TYPE_CHECKING:
 
     from airflow_provider_apimart.hooks.apimart import ApimartHook
     from airflow_provider_apimart.inputs.check import CheckedImage
-    from airflow_provider_apimart.operators.submission import StateStore
+    from airflow_provider_apimart.task_state import StateStore
 
-#: The state-store key of the uploads this task made, by the sha256 of their content.
-STATE_KEY = "apimart_uploads"
 UPLOAD_LIFETIME_SECONDS = 72 * 3600
 #: A kept URL this close to its expiry is not reused.
 REUSE_MARGIN_SECONDS = 3600
@@ -54,7 +53,9 @@ def upload_images(
             kept[image.sha256] = entry
             uploaded_now.add(image.sha256)
             if store is not None:  # at once: a try that dies later still leaves this upload behind
-                store.set(STATE_KEY, {sha: one for sha, one in kept.items() if _seconds_left(one) > 0})
+                store.set(
+                    UPLOADS_STATE_KEY, {sha: one for sha, one in kept.items() if _seconds_left(one) > 0}
+                )
             log.info("Uploaded %s to APIMart: %s", what, answer.url)
         urls[image.reference] = str(entry["url"])
     return urls
@@ -62,7 +63,7 @@ def upload_images(
 
 def _kept_uploads(store: StateStore | None) -> dict[str, dict[str, Any]]:
     """The uploads an earlier try kept; anything unreadable is ignored (it is only a cache)."""
-    kept = store.get(STATE_KEY, None) if store is not None else None
+    kept = store.get(UPLOADS_STATE_KEY, None) if store is not None else None
     if not isinstance(kept, dict):
         return {}
     return {

@@ -16,6 +16,7 @@ from airflow_provider_apimart.exceptions import (
     ApimartRejectedError,
     ApimartValidationError,
 )
+from airflow_provider_apimart.handover import push_task_id
 from airflow_provider_apimart.hooks import DEFAULT_CONN_ID
 from airflow_provider_apimart.links.video import ApimartStoredVideoLink, ApimartVideoLink
 from airflow_provider_apimart.models.generic import GenericVideoRequest
@@ -28,14 +29,14 @@ from airflow_provider_apimart.operators.submission import (
     idempotency_key,
     load_record,
     save_record,
-    state_store,
     stored_record,
     why_the_body_changed,
 )
+from airflow_provider_apimart.task_state import state_store
 from airflow_provider_apimart.templating import is_literal
 from airflow_provider_apimart.version_compat import conf
 from airflow_provider_apimart.waiting.defaults import DEFAULT_FIRST_POLL_DELAY, DEFAULT_POLL_INTERVAL
-from airflow_provider_apimart.waiting.outcome import XCOM_TASK_ID, ApimartWaitMixin
+from airflow_provider_apimart.waiting.outcome import ApimartWaitMixin
 from airflow_provider_apimart.waiting.rules import checked_number
 
 if TYPE_CHECKING:
@@ -230,7 +231,7 @@ class ApimartBaseVideoOperator(SpendLimitedMixin, ApimartWaitMixin, BaseOperator
         images = self._check_images(request)
         with self.open_hook() as hook:
             remote_task_id, status = self._reattach_or_submit(context, hook, request, images)
-            context["ti"].xcom_push(key=XCOM_TASK_ID, value=remote_task_id)
+            push_task_id(context, remote_task_id)
             if not self.wait_for_completion:
                 self.log.info(
                     "Submitted APIMart task %s; not waiting for it (wait_for_completion=False).",

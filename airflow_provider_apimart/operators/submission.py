@@ -11,27 +11,17 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
-from airflow_provider_apimart.version_compat import AIRFLOW_V_3_3_PLUS
+from airflow_provider_apimart.task_state import SUBMIT_RECORD_STATE_KEY, state_store
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-#: The task_state_store key (Airflow 3.3+) that remembers the remote task across tries.
-STATE_KEY = "apimart_remote_task"
 #: The shape of :class:`SubmitRecord` this release writes. Version 0 (provider 0.1) had only
 #: ``remote_task_id`` and ``request_fingerprint``, which every later version keeps; version 2 adds
 #: what the answer said (``request_id``, ``replayed``, ``response_version``) and the schema checked.
 RECORD_VERSION = 2
-
-
-class StateStore(Protocol):
-    """What this provider uses of ``context["task_state_store"]``."""
-
-    def get(self, key: str, default: Any = None) -> Any: ...
-
-    def set(self, key: str, value: Any) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -89,16 +79,10 @@ def _text_or_none(value: object) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def state_store(context: Context) -> StateStore | None:
-    """``task_state_store`` where the running Airflow has it (3.3+)."""
-    store: StateStore | None = context.get("task_state_store") if AIRFLOW_V_3_3_PLUS else None
-    return store
-
-
 def stored_record(context: Context) -> SubmitRecord | None:
     """The record an earlier submit of this logical task left in the state store (3.3+), if any."""
     store = state_store(context)
-    return SubmitRecord.from_json(store.get(STATE_KEY)) if store is not None else None
+    return SubmitRecord.from_json(store.get(SUBMIT_RECORD_STATE_KEY)) if store is not None else None
 
 
 def load_record(context: Context, fingerprint: str) -> SubmitRecord | None:
@@ -110,7 +94,7 @@ def load_record(context: Context, fingerprint: str) -> SubmitRecord | None:
 def save_record(context: Context, record: SubmitRecord) -> None:
     store = state_store(context)
     if store is not None:
-        store.set(STATE_KEY, record.to_json())
+        store.set(SUBMIT_RECORD_STATE_KEY, record.to_json())
 
 
 def fingerprint(body: dict[str, Any]) -> str:

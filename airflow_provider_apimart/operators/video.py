@@ -10,13 +10,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_apimart.exceptions import ApimartConfigurationError
+from airflow_provider_apimart.handover import XCOM_TASK_ID, XCOM_TASK_SUMMARY
 from airflow_provider_apimart.models.kling import KlingV26Request
 from airflow_provider_apimart.models.omni import OmniFlashExtRequest
 from airflow_provider_apimart.models.wan26 import Wan26I2VFlashRequest
 from airflow_provider_apimart.models.wan27 import Wan27Request
 from airflow_provider_apimart.operators.base import DEFAULT_RENDER_TIMEOUT, ApimartBaseVideoOperator
-from airflow_provider_apimart.operators.submission import STATE_KEY
-from airflow_provider_apimart.waiting.outcome import XCOM_TASK_ID, XCOM_TASK_SUMMARY
+from airflow_provider_apimart.task_state import SUBMIT_RECORD_STATE_KEY
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -35,8 +35,10 @@ __all__ = [
     "ApimartWan27Operator",
 ]
 
-#: The name 0.2 exported for :data:`DEFAULT_RENDER_TIMEOUT`; kept for DAGs that import it.
+#: The names 0.2 exported for :data:`DEFAULT_RENDER_TIMEOUT` and
+#: :data:`~airflow_provider_apimart.task_state.SUBMIT_RECORD_STATE_KEY`; kept for DAGs that import them.
 DEFAULT_TIMEOUT = DEFAULT_RENDER_TIMEOUT
+STATE_KEY = SUBMIT_RECORD_STATE_KEY
 
 _LIST_OR_DICT_RENDERERS = {
     "image_urls": "json",

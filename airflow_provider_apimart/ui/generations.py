@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_apimart.waiting.outcome import XCOM_TASK_ID, XCOM_TASK_SUMMARY
+from airflow_provider_apimart.handover import XCOM_TASK_ID, XCOM_TASK_SUMMARY
 
 if TYPE_CHECKING:
     from collections.abc import Collection, Iterable

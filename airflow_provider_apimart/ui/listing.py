@@ -16,6 +16,7 @@ from sqlalchemy import Integer, literal_column
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
+from airflow_provider_apimart.handover import XCOM_TASK_SUMMARY
 from airflow_provider_apimart.ui import accounts
 from airflow_provider_apimart.ui.generations import (
     Generation,
@@ -26,7 +27,6 @@ from airflow_provider_apimart.ui.generations import (
     unfinished,
     utc,
 )
-from airflow_provider_apimart.waiting.outcome import XCOM_TASK_SUMMARY
 
 if TYPE_CHECKING:
     from collections.abc import Collection, Iterable

@@ -22,7 +22,14 @@ from airflow_provider_apimart.exceptions import (
     ApimartResponseError,
     ApimartVideoExpiredError,
 )
-from airflow_provider_apimart.links.video import STORED_VIDEO_URL_ATTRIBUTE, VIDEO_URL_ATTRIBUTE, links_for
+from airflow_provider_apimart.handover import (
+    ENDINGS_RECORDED,
+    ending_summary,
+    error_entry,
+    push_summary,
+    show_links,
+    task_summary,
+)
 from airflow_provider_apimart.storage_paths import relative_path_problem
 from airflow_provider_apimart.templating import is_literal
 from airflow_provider_apimart.waiting.rules import WaitRules
@@ -38,12 +45,6 @@ if TYPE_CHECKING:
     _OperatorBase = BaseOperator
 else:
     _OperatorBase = object
-
-#: XCom keys of the public contract.
-XCOM_TASK_ID = "apimart_task_id"
-XCOM_TASK_SUMMARY = "apimart_task"
-#: Endings of a render that the ``apimart_task`` XCom records (an unreadable status is not one).
-ENDINGS_RECORDED = frozenset({"failed", "cancelled", "timeout"})
 
 
 class ApimartWaitMixin(_OperatorBase):
@@ -205,18 +206,8 @@ class ApimartWaitMixin(_OperatorBase):
         if self.output_path:
             summary["outputs"] = [video.to_xcom() for video in stored]
         result = [video.uri for video in stored] if self.output_path else status.video_urls
-        ti = context["ti"]
-        source_link, stored_link = links_for(
-            [video.uri for video in stored],
-            status.video_urls,
-            dag_id=ti.dag_id,
-            run_id=ti.run_id,
-            task_id=ti.task_id,
-            map_index=ti.map_index if ti.map_index is not None else -1,
-        )
-        setattr(self, VIDEO_URL_ATTRIBUTE, source_link)
-        setattr(self, STORED_VIDEO_URL_ATTRIBUTE, stored_link)
-        context["ti"].xcom_push(key=XCOM_TASK_SUMMARY, value=summary)
+        show_links(self, context, [video.uri for video in stored], status.video_urls)
+        push_summary(context, summary)
         publish(self.outlets, context, summary, lineage_context=hook)
         self.log.info(
             "APIMart task %s completed: %d video(s), cost %s, rendered in %s s. %s",
@@ -246,12 +237,10 @@ class ApimartWaitMixin(_OperatorBase):
         cancelled, timed out), so the UI and downstream tools show the reason, not only the log."""
         if event.status.value not in ENDINGS_RECORDED:
             return  # an error reading the status says nothing of the render
-        ending = {
-            "remote_task_id": event.remote_task_id,
-            "model": self.model_name(),
-            "status": event.status.value,
+        summary = {
+            **ending_summary(event.remote_task_id, self.model_name(), event.status.value),
+            **(spend or {}),
         }
-        summary = {**ending, "video_urls": [], "cost": None, **(spend or {})}
         self._push_summary(context, summary, event.reason, error)
 
     def record_unstored(
@@ -267,10 +256,10 @@ class ApimartWaitMixin(_OperatorBase):
             **summary,
             **self.submission_summary(),
             "request": self.request_summary(),
-            "error": {"reason": reason, "class": type(error).__name__, "message": str(error)},
+            "error": error_entry(reason, error),
         }
         try:
-            context["ti"].xcom_push(key=XCOM_TASK_SUMMARY, value=summary)
+            push_summary(context, summary)
         except Exception:  # the task's own error matters more than its record
             self.log.warning(
                 "Could not record how APIMart task %s ended.", summary["remote_task_id"], exc_info=True
@@ -309,25 +298,6 @@ class ApimartWaitMixin(_OperatorBase):
                     f"{output_path} (expires_at {_when(fresh.expires_at)}); the render was paid "
                     f"for. {error}"
                 ) from error
-
-
-def task_summary(status: TaskStatus, model: str | None) -> dict[str, Any]:
-    """The ``apimart_task`` XCom: what a downstream task or a person needs to know, JSON only."""
-    return {
-        "remote_task_id": status.id,
-        "model": model,
-        "status": status.status,
-        "video_urls": status.video_urls,
-        "expires_at": status.expires_at,
-        # The same instant for a person reading the XCom tab (the number is the contract).
-        "expires_at_iso": _iso(status.expires_at),
-        "cost": status.cost,
-        "actual_time": status.actual_time,
-    }
-
-
-def _iso(epoch: float | None) -> str | None:
-    return None if epoch is None else datetime.fromtimestamp(epoch, tz=timezone.utc).isoformat()
 
 
 def _when(epoch: float | None) -> str:

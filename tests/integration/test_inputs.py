@@ -28,7 +28,7 @@ from tests.unit.inputs.fakes import FakeStateStore
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from airflow_provider_apimart.operators.submission import StateStore
+    from airflow_provider_apimart.task_state import StateStore
     from airflow_provider_apimart.testing import ApimartSimulator
     from tests.object_store import S3Store
 

@@ -13,17 +13,16 @@ from airflow.sdk.definitions.xcom_arg import PlainXComArg
 
 from airflow_provider_apimart.decorators.video import (
     RESUME_BODY_KWARG,
-    RESUME_STATE_KEY,
     ApimartVideoDecoratedOperator,
     apimart_video_task,
 )
 from airflow_provider_apimart.exceptions import ApimartValidationError
 from airflow_provider_apimart.get_provider_info import get_provider_info
 from airflow_provider_apimart.operators.video import (
-    STATE_KEY,
     ApimartVideoGenerationOperator,
     ApimartWan27Operator,
 )
+from airflow_provider_apimart.task_state import SUBMIT_RECORD_STATE_KEY, TASKFLOW_REQUEST_STATE_KEY
 from airflow_provider_apimart.triggers.task import ApimartTaskTrigger
 from airflow_provider_apimart.version_compat import AIRFLOW_V_3_3_PLUS, AirflowFailException
 from tests.compat import TaskDeferred
@@ -280,7 +279,7 @@ def test_a_resume_without_the_deferral_kwargs_finds_the_request_in_the_state_sto
     store, ti = FakeStateStore(), FakeTaskInstance()
     with pytest.raises(TaskDeferred):
         decorated("a fox", deferrable=True, output_path=str(tmp_path)).execute(make_context(ti, store))
-    assert store.values[RESUME_STATE_KEY] == {"prompt": "a fox"}
+    assert store.values[TASKFLOW_REQUEST_STATE_KEY] == {"prompt": "a fox"}
     time.sleep(0.35)
     remote_task_id = ti.xcoms["apimart_task_id"]
     resumed = decorated("a fox", deferrable=True, output_path=str(tmp_path))
@@ -320,7 +319,7 @@ def test_a_retry_calls_the_function_again_and_reattaches_without_a_second_post(
         retry.execute(make_context(FakeTaskInstance(try_number=2), store))
     assert len(calls) == 1
     assert len(posted_bodies(simulator)) == 1
-    assert deferred.value.trigger.remote_task_id == store.values[STATE_KEY]["remote_task_id"]
+    assert deferred.value.trigger.remote_task_id == store.values[SUBMIT_RECORD_STATE_KEY]["remote_task_id"]
 
 
 def test_force_new_generation_pays_on_every_try(simulator: ApimartSimulator) -> None:

@@ -13,7 +13,8 @@ import respx
 from airflow_provider_apimart.exceptions import ApimartRejectedError
 from airflow_provider_apimart.hooks.apimart import ApimartHook
 from airflow_provider_apimart.inputs import CheckedImage, ImageInput, check_images, upload_images
-from airflow_provider_apimart.inputs.upload import REUSE_MARGIN_SECONDS, STATE_KEY, UPLOAD_LIFETIME_SECONDS
+from airflow_provider_apimart.inputs.upload import REUSE_MARGIN_SECONDS, UPLOAD_LIFETIME_SECONDS
+from airflow_provider_apimart.task_state import UPLOADS_STATE_KEY
 from tests.conftest import BASE_URL
 from tests.unit.inputs import images
 from tests.unit.inputs.fakes import FakeStateStore
@@ -83,7 +84,7 @@ def test_a_second_try_reuses_the_first_tries_upload(
     store = FakeStateStore()
     first = upload_images(hook, cat, store, LOG)
     assert uploads(api) == 1
-    kept = store.get(STATE_KEY)
+    kept = store.get(UPLOADS_STATE_KEY)
     assert list(kept) == [cat[0].sha256]
     assert kept[cat[0].sha256]["url"] == "https://upload.apimart.ai/f/1.png"
     assert kept[cat[0].sha256]["expires_at"] == pytest.approx(time.time() + UPLOAD_LIFETIME_SECONDS, abs=5)
@@ -113,22 +114,22 @@ def test_a_url_about_to_expire_is_uploaded_again(
 ) -> None:
     store = FakeStateStore()
     store.set(
-        STATE_KEY,
+        UPLOADS_STATE_KEY,
         {cat[0].sha256: {"url": "https://upload.apimart.ai/old.png", "expires_at": time.time() + expires_in}},
     )
     assert upload_images(hook, cat, store, LOG) == {cat[0].reference: "https://upload.apimart.ai/f/1.png"}
     assert uploads(api) == 1
-    assert store.get(STATE_KEY)[cat[0].sha256]["url"] == "https://upload.apimart.ai/f/1.png"
+    assert store.get(UPLOADS_STATE_KEY)[cat[0].sha256]["url"] == "https://upload.apimart.ai/f/1.png"
 
 
 def test_an_unreadable_record_is_ignored(
     api: respx.MockRouter, hook: ApimartHook, cat: list[CheckedImage]
 ) -> None:
     store = FakeStateStore()
-    store.set(STATE_KEY, {cat[0].sha256: {"url": 5}, "other": "junk"})
+    store.set(UPLOADS_STATE_KEY, {cat[0].sha256: {"url": 5}, "other": "junk"})
     upload_images(hook, cat, store, LOG)
     assert uploads(api) == 1
-    assert list(store.get(STATE_KEY)) == [cat[0].sha256]
+    assert list(store.get(UPLOADS_STATE_KEY)) == [cat[0].sha256]
 
 
 def test_the_same_file_under_two_names_is_uploaded_once(
@@ -157,7 +158,7 @@ def test_different_files_are_uploaded_and_kept_each(
         a: "https://upload.apimart.ai/f/1.png",
         b: "https://upload.apimart.ai/f/2.png",
     }
-    assert len(store.get(STATE_KEY)) == 2
+    assert len(store.get(UPLOADS_STATE_KEY)) == 2
     upload_images(hook, checked, store, LOG)
     assert uploads(api) == 2
 

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from airflow_provider_apimart.exceptions import ApimartConfigurationError, ApimartInsufficientBalanceError
-from airflow_provider_apimart.operators.submission import STATE_KEY
 from airflow_provider_apimart.operators.video import ApimartWan27Operator
+from airflow_provider_apimart.task_state import SUBMIT_RECORD_STATE_KEY
 from airflow_provider_apimart.version_compat import AIRFLOW_V_3_3_PLUS, AirflowFailException
 from tests.conftest import connection_env
 from tests.unit.operators.fakes import FakeStateStore, FakeTaskInstance, make_context
@@ -87,4 +87,4 @@ def test_a_reattach_pays_nothing_and_checks_nothing(simulator: ApimartSimulator)
     wan27(min_balance=1).execute(make_context(FakeTaskInstance(try_number=2), store))
     assert posts(simulator) == 1
     assert len(simulator.state.requests_to("GET", "/v1/balance")) == 1
-    assert STATE_KEY in store.values
+    assert SUBMIT_RECORD_STATE_KEY in store.values

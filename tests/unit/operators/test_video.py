@@ -25,7 +25,6 @@ from airflow_provider_apimart.links.video import ApimartStoredVideoLink, Apimart
 from airflow_provider_apimart.models import REQUEST_MODELS
 from airflow_provider_apimart.operators.submission import RECORD_VERSION, fingerprint
 from airflow_provider_apimart.operators.video import (
-    STATE_KEY,
     ApimartBaseVideoOperator,
     ApimartKlingV26Operator,
     ApimartOmniFlashExtOperator,
@@ -34,6 +33,7 @@ from airflow_provider_apimart.operators.video import (
     ApimartWan27Operator,
 )
 from airflow_provider_apimart.sensors.task import ApimartTaskSensor
+from airflow_provider_apimart.task_state import SUBMIT_RECORD_STATE_KEY
 from airflow_provider_apimart.testing import ApimartSimulator, Outcome
 from airflow_provider_apimart.triggers.task import ApimartTaskTrigger
 from airflow_provider_apimart.version_compat import AIRFLOW_V_3_3_PLUS, AirflowFailException
@@ -345,8 +345,8 @@ def test_retry_reattaches_to_a_running_task_without_a_second_post(simulator: Api
     with pytest.raises(TaskDeferred) as deferred:
         wan27(deferrable=True).execute(make_context(ti, store))
     assert posts(simulator) == 1
-    assert deferred.value.trigger.remote_task_id == store.values[STATE_KEY]["remote_task_id"]
-    assert ti.xcoms["apimart_task_id"] == store.values[STATE_KEY]["remote_task_id"]
+    assert deferred.value.trigger.remote_task_id == store.values[SUBMIT_RECORD_STATE_KEY]["remote_task_id"]
+    assert ti.xcoms["apimart_task_id"] == store.values[SUBMIT_RECORD_STATE_KEY]["remote_task_id"]
 
 
 @needs_state_store
@@ -379,12 +379,14 @@ def test_retry_after_a_failed_or_cancelled_task_submits_afresh_under_a_new_key(
 
 @needs_state_store
 def test_retry_after_the_api_forgot_the_task_submits_afresh(simulator: ApimartSimulator) -> None:
-    store = FakeStateStore({STATE_KEY: {"remote_task_id": "task_GONE", "request_fingerprint": "x"}})
+    store = FakeStateStore(
+        {SUBMIT_RECORD_STATE_KEY: {"remote_task_id": "task_GONE", "request_fingerprint": "x"}}
+    )
     operator = wan27(wait_for_completion=False)
-    store.values[STATE_KEY]["request_fingerprint"] = _fingerprint_of(operator)
+    store.values[SUBMIT_RECORD_STATE_KEY]["request_fingerprint"] = _fingerprint_of(operator)
     operator.execute(make_context(FakeTaskInstance(try_number=2), store))
     assert posts(simulator) == 1
-    assert store.values[STATE_KEY]["remote_task_id"] != "task_GONE"
+    assert store.values[SUBMIT_RECORD_STATE_KEY]["remote_task_id"] != "task_GONE"
 
 
 def test_a_replayed_failed_job_is_replaced_once_without_a_state_store(simulator: ApimartSimulator) -> None:
@@ -466,7 +468,12 @@ def test_a_retry_reattaches_with_a_record_written_by_provider_0_1(simulator: Api
     operator = wan27(deferrable=True)
     remote_task_id = ApimartHook().submit_video(operator.build_request()).task_id
     store = FakeStateStore(
-        {STATE_KEY: {"remote_task_id": remote_task_id, "request_fingerprint": _fingerprint_of(operator)}}
+        {
+            SUBMIT_RECORD_STATE_KEY: {
+                "remote_task_id": remote_task_id,
+                "request_fingerprint": _fingerprint_of(operator),
+            }
+        }
     )
     with pytest.raises(TaskDeferred) as deferred:
         operator.execute(make_context(FakeTaskInstance(try_number=2), store))
@@ -478,7 +485,7 @@ def test_a_retry_reattaches_with_a_record_written_by_provider_0_1(simulator: Api
 def test_the_state_record_is_versioned_and_names_its_key(simulator: ApimartSimulator) -> None:
     store = FakeStateStore()
     wan27(wait_for_completion=False).execute(make_context(FakeTaskInstance(), store))
-    record = store.values[STATE_KEY]
+    record = store.values[SUBMIT_RECORD_STATE_KEY]
     (post,) = simulator.state.requests_to("POST", "/v1/videos/generations")
     assert record["version"] == RECORD_VERSION
     assert record["idempotency_key"] == post.headers["idempotency-key"]
