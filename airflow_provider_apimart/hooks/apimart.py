@@ -35,9 +35,8 @@ from airflow_provider_apimart.hooks._settings import ClientSettings, settings_fr
 from airflow_provider_apimart.hooks._shared_lookup import shared_lookup
 from airflow_provider_apimart.hooks._task_status import status_of, task_path
 from airflow_provider_apimart.http_basics import USER_AGENT, shared_ssl_context
-from airflow_provider_apimart.models.base import VideoGenerationRequest
 from airflow_provider_apimart.models.images import require_uploaded
-from airflow_provider_apimart.models.registry import build_request
+from airflow_provider_apimart.models.registry import checked_body_of
 from airflow_provider_apimart.models.responses import Balance, SubmitResponse, TaskStatus, UploadedImage
 from airflow_provider_apimart.models.schemas import VIDEO_GENERATION, ModelInfo, ModelSchema
 from airflow_provider_apimart.version_compat import (
@@ -49,6 +48,8 @@ from airflow_provider_apimart.version_compat import (
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
+
+    from airflow_provider_apimart.models.base import CheckedBody, VideoGenerationRequest
 
 SUBMIT_PATH = "/v1/videos/generations"
 BALANCE_PATH = "/v1/balance"
@@ -259,14 +260,16 @@ class ApimartHook(BaseHook):
 
     def submit_video(
         self,
-        request: VideoGenerationRequest | Mapping[str, Any],
+        request: VideoGenerationRequest | CheckedBody | Mapping[str, Any],
         *,
         idempotency_key: str | None = None,
     ) -> SubmitResponse:
         """Submit one generation job (billable) and return the answer with its ``task_id``.
 
         A plain mapping is validated with its model's rules first, so an invalid body raises
-        :class:`~airflow_provider_apimart.exceptions.ApimartValidationError` without any HTTP call. The POST
+        :class:`~airflow_provider_apimart.exceptions.ApimartValidationError` without any HTTP call;
+        a :class:`~airflow_provider_apimart.models.base.CheckedBody` (the operators') was validated
+        already and is sent as it is. The POST
         asks for response version 2026-07-27 (``X-APIMart-Response-Version``). With ``idempotency_key`` (the
         ``Idempotency-Key`` header) a lost answer is retried safely, with the same key and body, and a 409
         ``idempotency_in_progress`` is asked again until the first request is done; without one, the POST is
@@ -280,14 +283,14 @@ class ApimartHook(BaseHook):
         the operator that calls it writes the task log's line for the paid job; a direct caller logs the
         answer's ``task_id`` itself.
         """
-        validated = request if isinstance(request, VideoGenerationRequest) else build_request(request)
-        body = validated.to_body()
-        require_uploaded(validated.model, body)
+        checked = checked_body_of(request)
+        body = checked.body
+        require_uploaded(checked.model, body)
         headers = {RESPONSE_VERSION_HEADER: RESPONSE_VERSION}
         if idempotency_key is not None:
             if not IDEMPOTENCY_KEY_PATTERN.fullmatch(idempotency_key):
                 raise ApimartValidationError(
-                    validated.model,
+                    checked.model,
                     [("idempotency_key", "must be 1-191 visible ASCII characters with no spaces")],
                 )
             headers["Idempotency-Key"] = idempotency_key
@@ -298,7 +301,7 @@ class ApimartHook(BaseHook):
         except (ApimartConnectionError, ApimartAPIError) as error:
             if idempotency_key is None and _outcome_unknown(error):
                 raise ApimartSubmitOutcomeUnknownError(
-                    f"Submitting the {validated.model} job failed after the request may have reached "
+                    f"Submitting the {checked.model} job failed after the request may have reached "
                     f"APIMart ({error}). A job may exist and be billed: check the APIMart console before "
                     "running again. Pass an idempotency_key to make such retries safe."
                 ) from error

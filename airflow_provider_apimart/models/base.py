@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import json
 import warnings
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, TypeVar
 
 from pydantic import (
@@ -174,10 +175,42 @@ class VideoGenerationRequest(BaseModel):
             name = cls.MODEL_NAME or str(payload.get("model") or "video generation")
             raise ApimartValidationError(name, describe_validation_error(error)) from None
 
+    @classmethod
+    def parameter_names(cls) -> tuple[str, ...]:
+        """The API parameters this model documents (all but ``model``), in the model page's order."""
+        return tuple(name for name in cls.model_fields if name != "model")
+
     def to_body(self) -> dict[str, Any]:
         """The JSON body to POST: ``model`` plus exactly the fields the caller set."""
         fields = self.model_dump(mode="json", exclude_unset=True, exclude={"model"})
         return {"model": self.model, **fields}
+
+    def checked_body(self) -> CheckedBody:
+        """This request as sent, serialised once: :class:`CheckedBody`."""
+        return CheckedBody(self.to_body(), typed_rules=bool(self.MODEL_NAME))
+
+
+@dataclass(frozen=True)
+class CheckedBody:
+    """A request body that its model validated, serialised once: what a try fingerprints, checks
+    against APIMart's schema, reserves spend for, sends and records.
+
+    Made by :meth:`VideoGenerationRequest.checked_body`, or from one by :meth:`replaced` (stored
+    images swapped for their upload URLs); the hook sends it without validating it again. The
+    ``body`` dict is never changed in place.
+    """
+
+    body: dict[str, Any]
+    #: Checked by the typed rules of a documented model, not only by its name (the generic model).
+    typed_rules: bool
+
+    @property
+    def model(self) -> str:
+        return str(self.body["model"])
+
+    def replaced(self, body: dict[str, Any]) -> CheckedBody:
+        """The same request with ``body`` for its JSON (the same parameters, other image URLs)."""
+        return replace(self, body=body)
 
 
 def describe_validation_error(error: ValidationError) -> list[tuple[str, str]]:

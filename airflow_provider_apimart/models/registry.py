@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_apimart.models.base import CheckedBody, VideoGenerationRequest
 from airflow_provider_apimart.models.generic import GenericVideoRequest
 from airflow_provider_apimart.models.kling import KlingV26Request
 from airflow_provider_apimart.models.omni import OmniFlashExtRequest
@@ -17,8 +18,6 @@ from airflow_provider_apimart.models.wan27 import Wan27Request
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
-
-    from airflow_provider_apimart.models.base import VideoGenerationRequest
 
 REQUEST_MODELS: dict[str, type[VideoGenerationRequest]] = {
     request_class.MODEL_NAME: request_class
@@ -29,6 +28,14 @@ REQUEST_MODELS: dict[str, type[VideoGenerationRequest]] = {
 def request_class_for(model: object) -> type[VideoGenerationRequest]:
     """The request model of ``model``; the generic one (only the name is checked) for the others."""
     return REQUEST_MODELS.get(model, GenericVideoRequest) if isinstance(model, str) else GenericVideoRequest
+
+
+def checked_body_of(request: VideoGenerationRequest | CheckedBody | Mapping[str, Any]) -> CheckedBody:
+    """The body to send for ``request``: a plain mapping is validated first (:func:`build_request`)."""
+    if isinstance(request, CheckedBody):
+        return request
+    validated = request if isinstance(request, VideoGenerationRequest) else build_request(request)
+    return validated.checked_body()
 
 
 def build_request(body: Mapping[str, Any]) -> VideoGenerationRequest:

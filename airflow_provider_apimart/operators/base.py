@@ -12,7 +12,6 @@ from airflow_provider_apimart.exceptions import (
     ApimartError,
     ApimartIdempotencyIndeterminateError,
     ApimartIdempotencyKeyReusedError,
-    ApimartNotFoundError,
     ApimartRejectedError,
     ApimartValidationError,
 )
@@ -28,6 +27,7 @@ from airflow_provider_apimart.operators.submission import (
     fingerprint,
     idempotency_key,
     load_record,
+    reattachable_status,
     save_record,
     stored_record,
     why_the_body_changed,
@@ -44,14 +44,13 @@ if TYPE_CHECKING:
 
     from airflow_provider_apimart.hooks.apimart import ApimartHook
     from airflow_provider_apimart.inputs import CheckedImage
-    from airflow_provider_apimart.models.base import VideoGenerationRequest
+    from airflow_provider_apimart.models.base import CheckedBody, VideoGenerationRequest
     from airflow_provider_apimart.models.responses import TaskStatus
-    from airflow_provider_apimart.models.schemas import ModelSchema
 
 #: The ``next_kwargs`` entry that carries the submit's record through a deferral.
 RESUME_SUBMISSION_KWARG = "apimart_submission"
 #: Templated arguments of every operator that are not part of the API request.
-OPERATOR_TEMPLATE_FIELDS = frozenset({"output_path"})
+OPERATOR_TEMPLATE_FIELDS = ("output_path",)
 #: The longest wait for one render unless ``timeout`` says otherwise (renders take minutes).
 DEFAULT_RENDER_TIMEOUT = timedelta(hours=1)
 
@@ -162,6 +161,8 @@ class ApimartBaseVideoOperator(SpendLimitedMixin, ApimartWaitMixin, BaseOperator
         self._submission: SubmitRecord | None = None
         #: This try uploaded image files and sends their new URLs.
         self._uploaded_images = False
+        #: This try's request as the user wrote it, validated and serialised once (:meth:`checked_body`).
+        self._body: CheckedBody | None = None
 
     # ------------------------------------------------------------------ the request
 
@@ -177,9 +178,16 @@ class ApimartBaseVideoOperator(SpendLimitedMixin, ApimartWaitMixin, BaseOperator
         except ApimartValidationError as error:
             raise error.for_task(self.task_id) from None
 
+    def checked_body(self) -> CheckedBody:
+        """This try's request, validated and serialised once; a resumed task (a new process)
+        builds it once more from its rendered parameters."""
+        if self._body is None:
+            self._body = self.build_request().checked_body()
+        return self._body
+
     def _check_literal_request(self) -> None:
         """At DAG parse: a request made only of literal values is validated now."""
-        names = {*self.request_fields, *self.template_fields} - OPERATOR_TEMPLATE_FIELDS
+        names = {*self.request_fields, *self.template_fields} - set(OPERATOR_TEMPLATE_FIELDS)
         if all(is_literal(getattr(self, name)) for name in names):
             self.build_request()
 
@@ -192,7 +200,7 @@ class ApimartBaseVideoOperator(SpendLimitedMixin, ApimartWaitMixin, BaseOperator
     def provenance(self, context: Context) -> dict[str, Any]:
         return {
             **super().provenance(context),
-            "request": self.build_request().to_body(),
+            "request": self.checked_body().body,
             "submission": self.submission_summary(),
         }
 
@@ -206,7 +214,7 @@ class ApimartBaseVideoOperator(SpendLimitedMixin, ApimartWaitMixin, BaseOperator
         return self.settle_spend(context, hook, key, cost, completed=completed)
 
     def request_summary(self) -> dict[str, Any] | None:
-        return self.build_request().to_body()
+        return self.checked_body().body
 
     def resume_kwargs(self) -> dict[str, Any]:
         """The submit's record rides through the deferral: the resumed process has no other copy
@@ -227,10 +235,11 @@ class ApimartBaseVideoOperator(SpendLimitedMixin, ApimartWaitMixin, BaseOperator
 
     def execute(self, context: Context) -> list[str] | None:
         # Everything that needs no network first: the request's rules, then the local files.
-        request = self.build_request()
-        images = self._check_images(request)
+        self._body = None  # this try's rendered values are checked afresh
+        body = self.checked_body()
+        images = self._check_images(body)
         with self.open_hook() as hook:
-            remote_task_id, status = self._reattach_or_submit(context, hook, request, images)
+            remote_task_id, status = self._reattach_or_submit(context, hook, body, images)
             push_task_id(context, remote_task_id)
             if not self.wait_for_completion:
                 self.log.info(
@@ -240,17 +249,17 @@ class ApimartBaseVideoOperator(SpendLimitedMixin, ApimartWaitMixin, BaseOperator
                 return None
             return self.wait_for_task(context, hook, remote_task_id, status)
 
-    def _check_images(self, request: VideoGenerationRequest) -> list[CheckedImage]:
+    def _check_images(self, body: CheckedBody) -> list[CheckedImage]:
         """Images given as local paths or storage URIs: read and checked, before any request."""
         from airflow_provider_apimart.inputs import check_images, find_stored_images
 
         try:
-            return check_images(find_stored_images(request.to_body()), request.model)
+            return check_images(find_stored_images(body.body), body.model)
         except ApimartValidationError as error:
             raise error.for_task(self.task_id) from None
 
     def _reattach_or_submit(
-        self, context: Context, hook: ApimartHook, request: VideoGenerationRequest, images: list[CheckedImage]
+        self, context: Context, hook: ApimartHook, body: CheckedBody, images: list[CheckedImage]
     ) -> tuple[str, TaskStatus | None]:
         """The remote task of this logical task: an earlier try's (3.3+), else a new submit.
 
@@ -258,13 +267,13 @@ class ApimartBaseVideoOperator(SpendLimitedMixin, ApimartWaitMixin, BaseOperator
         """
         from airflow_provider_apimart.inputs import fingerprint_body, upload_images, with_uploaded_urls
         from airflow_provider_apimart.operators.balance import check_balance
-        from airflow_provider_apimart.operators.schema_check import check_body
+        from airflow_provider_apimart.operators.schema_check import check_body, read_model_schema
 
         # Files count by their content, not by their upload URL: every try sends the same key.
-        request_fingerprint = fingerprint(fingerprint_body(request.to_body(), images))
+        request_fingerprint = fingerprint(fingerprint_body(body.body, images))
         record = None if self.force_new_generation else load_record(context, request_fingerprint)
         if record is not None:
-            status = self._reattach(hook, record.remote_task_id)
+            status = reattachable_status(hook, record.remote_task_id, self.log)
             if status is not None:
                 self._submission = record
                 return record.remote_task_id, status
@@ -276,53 +285,20 @@ class ApimartBaseVideoOperator(SpendLimitedMixin, ApimartWaitMixin, BaseOperator
         min_balance = self.min_balance if self.min_balance is not None else hook.get_settings().min_balance
         if min_balance is not None:
             check_balance(hook, min_balance, task_id=self.task_id, log=self.log)
-        schema = self._read_schema(hook, request)  # before the uploads: a strict refusal costs none
+        # Before the uploads: a strict refusal costs none.
+        schema = read_model_schema(hook, body, mode=self.schema_check, task_id=self.task_id, log=self.log)
         if images:
             urls = upload_images(hook, images, state_store(context), self.log)
-            request = build_request(with_uploaded_urls(request.to_body(), urls))
+            body = body.replaced(with_uploaded_urls(body.body, urls))  # the same checked values
             self._uploaded_images = True
-        schema_sha256 = (
-            check_body(schema, request.to_body(), task_id=self.task_id, log=self.log) if schema else None
-        )
-        return self._submit(context, hook, request, request_fingerprint, superseded, schema_sha256)
-
-    def _read_schema(self, hook: ApimartHook, request: VideoGenerationRequest) -> ModelSchema | None:
-        from airflow_provider_apimart.operators.schema_check import default_mode, read_model_schema
-
-        has_typed_rules = not isinstance(request, GenericVideoRequest)
-        mode = (
-            self.schema_check
-            or hook.get_settings().schema_check
-            or default_mode(has_typed_rules=has_typed_rules)
-        )
-        return read_model_schema(hook, request.model, mode=mode, task_id=self.task_id, log=self.log)
-
-    def _reattach(self, hook: ApimartHook, remote_task_id: str) -> TaskStatus | None:
-        """The earlier try's task if it can still give videos; None means submit afresh."""
-        try:
-            status = hook.get_task(remote_task_id)
-        except ApimartNotFoundError:
-            self.log.warning(
-                "APIMart no longer knows task %s from a previous try: submitting afresh.", remote_task_id
-            )
-            return None
-        if status.state.ended_without_video:
-            self.log.info(
-                "APIMart task %s from a previous try %s: submitting afresh.", remote_task_id, status.status
-            )
-            return None
-        self.log.info(
-            "Reattached to APIMart task %s from a previous try (%s): no new charge.",
-            remote_task_id,
-            status.status,
-        )
-        return status
+        schema_sha256 = check_body(schema, body.body, task_id=self.task_id, log=self.log) if schema else None
+        return self._submit(context, hook, body, request_fingerprint, superseded, schema_sha256)
 
     def _submit(
         self,
         context: Context,
         hook: ApimartHook,
-        request: VideoGenerationRequest,
+        body: CheckedBody,
         request_fingerprint: str,
         superseded: str | None,
         schema_sha256: str | None,
@@ -340,10 +316,10 @@ class ApimartBaseVideoOperator(SpendLimitedMixin, ApimartWaitMixin, BaseOperator
         )
         guard = self.spend_guard(context, hook)
         # Right before the paid POST, never for a reattach; the same key reserves only once.
-        reserved_now = guard.reserve(key, request.to_body()) if guard is not None else False
+        reserved_now = guard.reserve(key, body.body) if guard is not None else False
         submitted_at = time.time()
         try:
-            submitted = hook.submit_video(request, idempotency_key=key)
+            submitted = hook.submit_video(body, idempotency_key=key)
         except ApimartIdempotencyKeyReusedError as error:
             raise error.explained(
                 why_the_body_changed(self.task_id, uploaded=self._uploaded_images)
@@ -370,13 +346,13 @@ class ApimartBaseVideoOperator(SpendLimitedMixin, ApimartWaitMixin, BaseOperator
         if submitted.replayed:
             self.log.info(
                 "APIMart returned the %s job this task already submitted: remote task %s, no new charge.",
-                request.model,
+                body.model,
                 submitted.task_id,
             )
         else:
             self.log.info(
                 "Submitted a %s job to APIMart: remote task %s (status %s).",
-                request.model,
+                body.model,
                 submitted.task_id,
                 submitted.status or "unknown",
             )
@@ -398,7 +374,7 @@ class ApimartBaseVideoOperator(SpendLimitedMixin, ApimartWaitMixin, BaseOperator
         return self._submit(
             context,
             hook,
-            request,
+            body,
             request_fingerprint,
             submitted.task_id,
             schema_sha256,

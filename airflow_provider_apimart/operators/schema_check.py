@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from airflow_provider_apimart.hooks.apimart import ApimartHook
+    from airflow_provider_apimart.models.base import CheckedBody
     from airflow_provider_apimart.models.schemas import ModelSchema
 
 SchemaCheck = Literal["strict", "warn"]
@@ -50,9 +51,14 @@ def default_mode(*, has_typed_rules: bool) -> SchemaCheck:
 
 
 def read_model_schema(
-    hook: ApimartHook, model: str, *, mode: SchemaCheck, task_id: str, log: Any
+    hook: ApimartHook, body: CheckedBody, *, mode: SchemaCheck | None, task_id: str, log: Any
 ) -> ModelSchema | None:
-    """The model's schema, or None where ``warn`` lets the submit go ahead without one."""
+    """The schema of the body's model, or None where ``warn`` lets the submit go ahead without one.
+
+    ``mode`` unset: the connection's ``schema_check``, else the default for the body's model.
+    """
+    model = body.model
+    mode = mode or hook.get_settings().schema_check or default_mode(has_typed_rules=body.typed_rules)
     try:
         schema = hook.get_model_schema(model, VIDEO_GENERATION)
     except (ApimartNotFoundError, ApimartBadRequestError) as error:

@@ -13,10 +13,14 @@ import json
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_apimart.exceptions import ApimartNotFoundError
 from airflow_provider_apimart.task_state import SUBMIT_RECORD_STATE_KEY, state_store
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
+
+    from airflow_provider_apimart.hooks.apimart import ApimartHook
+    from airflow_provider_apimart.models.responses import TaskStatus
 
 #: The shape of :class:`SubmitRecord` this release writes. Version 0 (provider 0.1) had only
 #: ``remote_task_id`` and ``request_fingerprint``, which every later version keeps; version 2 adds
@@ -95,6 +99,24 @@ def save_record(context: Context, record: SubmitRecord) -> None:
     store = state_store(context)
     if store is not None:
         store.set(SUBMIT_RECORD_STATE_KEY, record.to_json())
+
+
+def reattachable_status(hook: ApimartHook, remote_task_id: str, log: Any) -> TaskStatus | None:
+    """The earlier try's task if it can still give videos; None means submit afresh."""
+    try:
+        status = hook.get_task(remote_task_id)
+    except ApimartNotFoundError:
+        log.warning("APIMart no longer knows task %s from a previous try: submitting afresh.", remote_task_id)
+        return None
+    if status.state.ended_without_video:
+        log.info("APIMart task %s from a previous try %s: submitting afresh.", remote_task_id, status.status)
+        return None
+    log.info(
+        "Reattached to APIMart task %s from a previous try (%s): no new charge.",
+        remote_task_id,
+        status.status,
+    )
+    return status
 
 
 def fingerprint(body: dict[str, Any]) -> str:

@@ -7,23 +7,29 @@ clear of the same logical task does not pay twice: see :class:`ApimartBaseVideoO
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow_provider_apimart.exceptions import ApimartConfigurationError
 from airflow_provider_apimart.handover import XCOM_TASK_ID, XCOM_TASK_SUMMARY
+from airflow_provider_apimart.models.base import COLLECTION_PARAMETERS
 from airflow_provider_apimart.models.kling import KlingV26Request
 from airflow_provider_apimart.models.omni import OmniFlashExtRequest
 from airflow_provider_apimart.models.wan26 import Wan26I2VFlashRequest
 from airflow_provider_apimart.models.wan27 import Wan27Request
-from airflow_provider_apimart.operators.base import DEFAULT_RENDER_TIMEOUT, ApimartBaseVideoOperator
+from airflow_provider_apimart.operators.base import (
+    DEFAULT_RENDER_TIMEOUT,
+    OPERATOR_TEMPLATE_FIELDS,
+    ApimartBaseVideoOperator,
+)
 from airflow_provider_apimart.task_state import SUBMIT_RECORD_STATE_KEY
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Collection, Sequence
 
 __all__ = [
     "DEFAULT_RENDER_TIMEOUT",
     "DEFAULT_TIMEOUT",
+    "MODEL_OPERATORS",
     "STATE_KEY",
     "XCOM_TASK_ID",
     "XCOM_TASK_SUMMARY",
@@ -40,16 +46,29 @@ __all__ = [
 DEFAULT_TIMEOUT = DEFAULT_RENDER_TIMEOUT
 STATE_KEY = SUBMIT_RECORD_STATE_KEY
 
-_LIST_OR_DICT_RENDERERS = {
-    "image_urls": "json",
-    "image_with_roles": "json",
-    "video_urls": "json",
-    "body": "json",
-}
+
+def json_renderers(template_fields: Collection[str]) -> dict[str, str]:
+    """The Rendered Template tab shows the list and dict parameters (and a generic ``body``) as JSON."""
+    return {name: "json" for name in template_fields if name in COLLECTION_PARAMETERS or name == "body"}
 
 
 class _ModelVideoOperator(ApimartBaseVideoOperator):
-    """The shared constructor tail of the per-model operators."""
+    """What the per-model operators share: their parameters, read from the request model once.
+
+    Each subclass names its ``request_model`` and spells the model's parameters out in its
+    ``__init__`` (for IDEs and the docs); ``request_fields``, ``template_fields`` and the
+    renderers come from the model, so the three cannot disagree.
+    """
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        own = vars(cls)  # a subclass that sets one of these in its body keeps its own
+        if "request_fields" not in own:
+            cls.request_fields = cls.request_model.parameter_names()
+        if "template_fields" not in own:
+            cls.template_fields = (*cls.request_fields, *OPERATOR_TEMPLATE_FIELDS)
+        if "template_fields_renderers" not in own:
+            cls.template_fields_renderers = json_renderers(cls.template_fields)
 
     def _set_request_fields(self, values: dict[str, Any]) -> None:
         for name in self.request_fields:
@@ -65,12 +84,6 @@ class ApimartWan26I2VFlashOperator(_ModelVideoOperator):
     """
 
     request_model = Wan26I2VFlashRequest
-    request_fields = (
-        "image_urls", "prompt", "negative_prompt", "resolution", "duration", "audio", "audio_url",
-        "prompt_extend", "shot_type", "seed", "watermark", "template",
-    )  # fmt: skip
-    template_fields: Sequence[str] = (*request_fields, "output_path")
-    template_fields_renderers = _LIST_OR_DICT_RENDERERS
 
     def __init__(
         self,
@@ -101,12 +114,6 @@ class ApimartWan27Operator(_ModelVideoOperator):
     """
 
     request_model = Wan27Request
-    request_fields = (
-        "prompt", "image_urls", "image_with_roles", "video_urls", "negative_prompt", "resolution",
-        "duration", "size", "audio_url", "prompt_extend", "watermark", "seed",
-    )  # fmt: skip
-    template_fields: Sequence[str] = (*request_fields, "output_path")
-    template_fields_renderers = _LIST_OR_DICT_RENDERERS
 
     def __init__(
         self,
@@ -133,9 +140,6 @@ class ApimartOmniFlashExtOperator(_ModelVideoOperator):
     """``Omni-Flash-Ext``: text-to-video, one-image video, or 3-image fusion (never 2 images)."""
 
     request_model = OmniFlashExtRequest
-    request_fields = ("prompt", "duration", "resolution", "aspect_ratio", "size", "image_urls", "video_urls")
-    template_fields: Sequence[str] = (*request_fields, "output_path")
-    template_fields_renderers = _LIST_OR_DICT_RENDERERS
 
     def __init__(
         self,
@@ -157,11 +161,6 @@ class ApimartKlingV26Operator(_ModelVideoOperator):
     """``kling-v2-6``: text- or image-to-video; ``mode="pro"`` for 1080P, audio, or a last frame."""
 
     request_model = KlingV26Request
-    request_fields = (
-        "prompt", "mode", "duration", "aspect_ratio", "negative_prompt", "image_urls", "audio", "watermark",
-    )  # fmt: skip
-    template_fields: Sequence[str] = (*request_fields, "output_path")
-    template_fields_renderers = _LIST_OR_DICT_RENDERERS
 
     def __init__(
         self,
@@ -187,8 +186,8 @@ class ApimartVideoGenerationOperator(ApimartBaseVideoOperator):
     only ``model`` is checked and the body is sent as given.
     """
 
-    template_fields: Sequence[str] = ("model", "body", "output_path")
-    template_fields_renderers = _LIST_OR_DICT_RENDERERS
+    template_fields: Sequence[str] = ("model", "body", *OPERATOR_TEMPLATE_FIELDS)
+    template_fields_renderers: ClassVar[dict[str, str]] = json_renderers(template_fields)
 
     def __init__(self, *, model: str, body: dict[str, Any] | str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -205,3 +204,15 @@ class ApimartVideoGenerationOperator(ApimartBaseVideoOperator):
 
     def model_name(self) -> str | None:
         return str(self.model)
+
+
+#: The operator of each model with typed rules, by the model's API name.
+MODEL_OPERATORS: dict[str, type[ApimartBaseVideoOperator]] = {
+    operator.request_model.MODEL_NAME: operator
+    for operator in (
+        ApimartWan26I2VFlashOperator,
+        ApimartWan27Operator,
+        ApimartOmniFlashExtOperator,
+        ApimartKlingV26Operator,
+    )
+}

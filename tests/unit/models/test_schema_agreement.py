@@ -14,13 +14,7 @@ import pytest
 from airflow_provider_apimart.exceptions import ApimartValidationError
 from airflow_provider_apimart.models.registry import REQUEST_MODELS, build_request
 from airflow_provider_apimart.models.schemas import ModelSchema
-from airflow_provider_apimart.operators.video import (
-    ApimartBaseVideoOperator,
-    ApimartKlingV26Operator,
-    ApimartOmniFlashExtOperator,
-    ApimartWan26I2VFlashOperator,
-    ApimartWan27Operator,
-)
+from airflow_provider_apimart.operators.video import MODEL_OPERATORS
 from airflow_provider_apimart.testing.catalogue import MODEL_SCHEMAS, schema_answer
 
 IMAGE = "https://cdn.example.com/cat.png"
@@ -45,12 +39,7 @@ PATTERN_PROBES: dict[str, list[tuple[str, Any]]] = {
         ("video_urls", ["https://cdn.example.com/v.mp4"]),
     ],
 }
-OPERATORS: dict[str, type[ApimartBaseVideoOperator]] = {
-    "wan2.6-i2v-flash": ApimartWan26I2VFlashOperator,
-    "wan2.7": ApimartWan27Operator,
-    "Omni-Flash-Ext": ApimartOmniFlashExtOperator,
-    "kling-v2-6": ApimartKlingV26Operator,
-}
+OPERATORS = MODEL_OPERATORS
 
 
 def probes(schema: dict[str, Any]) -> list[tuple[str, Any]]:

@@ -23,13 +23,12 @@ from airflow_provider_apimart.exceptions import (
 from airflow_provider_apimart.hooks.apimart import ApimartHook
 from airflow_provider_apimart.links.video import ApimartStoredVideoLink, ApimartVideoLink
 from airflow_provider_apimart.models import REQUEST_MODELS
+from airflow_provider_apimart.operators import video
 from airflow_provider_apimart.operators.submission import RECORD_VERSION, fingerprint
 from airflow_provider_apimart.operators.video import (
     ApimartBaseVideoOperator,
     ApimartKlingV26Operator,
-    ApimartOmniFlashExtOperator,
     ApimartVideoGenerationOperator,
-    ApimartWan26I2VFlashOperator,
     ApimartWan27Operator,
 )
 from airflow_provider_apimart.sensors.task import ApimartTaskSensor
@@ -48,11 +47,10 @@ needs_state_store = pytest.mark.skipif(
     reason="task_state_store is new in Airflow 3.3; older versions rely on the key alone",
 )
 
+#: Every model with typed rules, by the registry: a model added there is tested here (or fails
+#: test_every_model_with_typed_rules_has_its_operator).
 MODEL_OPERATORS: list[type[ApimartBaseVideoOperator]] = [
-    ApimartWan26I2VFlashOperator,
-    ApimartWan27Operator,
-    ApimartOmniFlashExtOperator,
-    ApimartKlingV26Operator,
+    video.MODEL_OPERATORS[model] for model in REQUEST_MODELS if model in video.MODEL_OPERATORS
 ]
 
 
@@ -69,15 +67,28 @@ def posts(simulator: ApimartSimulator) -> int:
 # ---------------------------------------------------------------- the operators' shape
 
 
+def test_every_model_with_typed_rules_has_its_operator() -> None:
+    assert list(video.MODEL_OPERATORS) == list(REQUEST_MODELS)
+    for model, operator_class in video.MODEL_OPERATORS.items():
+        assert REQUEST_MODELS[model] is operator_class.request_model
+
+
 @pytest.mark.parametrize("operator_class", MODEL_OPERATORS)
 def test_each_operator_takes_exactly_its_models_documented_parameters(
     operator_class: type[ApimartBaseVideoOperator],
 ) -> None:
-    documented = set(operator_class.request_model.model_fields) - {"model"}
-    assert set(operator_class.request_fields) == documented
-    assert documented <= set(inspect.signature(operator_class.__init__).parameters)
-    assert set(operator_class.template_fields) == documented | {"output_path"}
-    assert REQUEST_MODELS[operator_class.request_model.MODEL_NAME] is operator_class.request_model
+    documented = [name for name in operator_class.request_model.model_fields if name != "model"]
+    assert list(operator_class.request_fields) == documented
+    # The explicit signature an IDE shows: the same parameters, keyword-only, then **kwargs.
+    spelled = [
+        name
+        for name, parameter in inspect.signature(operator_class.__init__).parameters.items()
+        if parameter.kind is inspect.Parameter.KEYWORD_ONLY
+    ]
+    assert spelled == documented
+    assert list(operator_class.template_fields) == [*documented, "output_path"]
+    collections = {"image_urls", "image_with_roles", "video_urls"} & set(documented)
+    assert operator_class.template_fields_renderers == dict.fromkeys(sorted(collections), "json")
 
 
 def test_literal_invalid_values_fail_at_dag_parse_naming_the_task() -> None:
