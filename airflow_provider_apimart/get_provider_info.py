@@ -132,7 +132,7 @@ def get_provider_info() -> dict[str, Any]:
                         "label": "Request timeout (seconds)",
                         "description": "How long to wait for one HTTP answer from APIMart. "
                         "Rendering time is not included: jobs are polled.",
-                        "schema": {"type": ["number", "null"], "default": 30, "minimum": 1},
+                        "schema": {"type": ["number", "null"], "default": 30, "exclusiveMinimum": 0},
                     },
                     "max_retries": {
                         "label": "Max retries per request",

@@ -6,6 +6,7 @@ import importlib
 import json
 from importlib.metadata import entry_points
 from pathlib import Path
+from typing import Any
 
 import airflow
 import jsonschema
@@ -62,6 +63,49 @@ def test_connection_extras_are_the_ones_the_hook_reads() -> None:
     from airflow_provider_apimart.hooks._settings import ConnectionExtras
 
     assert set(connection_type["conn-fields"]) == set(ConnectionExtras.model_fields)
+
+
+#: JSON Schema's words for a field's limits, and pydantic's where it keeps its own.
+BOUNDS = {
+    "minimum": "minimum",
+    "ge": "minimum",
+    "maximum": "maximum",
+    "le": "maximum",
+    "exclusiveMinimum": "exclusiveMinimum",
+    "gt": "exclusiveMinimum",
+    "exclusiveMaximum": "exclusiveMaximum",
+    "lt": "exclusiveMaximum",
+    "enum": "enum",
+}
+
+
+def _bounds(schema: dict[str, Any]) -> dict[str, Any]:
+    """A field's limits, whichever words state them; ``null`` (an empty field) set apart."""
+    found: dict[str, Any] = {}
+    for branch in schema.get("anyOf", [schema]):
+        for key, meaning in BOUNDS.items():
+            if key in branch:
+                value = branch[key]
+                found[meaning] = [item for item in value if item is not None] if key == "enum" else value
+    return found
+
+
+def test_the_connection_form_allows_exactly_what_the_hook_accepts() -> None:
+    """The form's limits are the extras model's: a value the form takes is never refused later."""
+    from airflow_provider_apimart.hooks._settings import ConnectionExtras
+
+    (connection_type,) = get_provider_info()["connection-types"]
+    checked = ConnectionExtras.model_json_schema()["properties"]
+    for name, field in connection_type["conn-fields"].items():
+        assert _bounds(field["schema"]) == _bounds(checked[name]), name
+
+
+def test_the_connection_forms_defaults_are_the_hooks() -> None:
+    from airflow_provider_apimart.hooks._settings import DEFAULT_MAX_RETRIES, DEFAULT_REQUEST_TIMEOUT
+
+    fields = get_provider_info()["connection-types"][0]["conn-fields"]
+    assert fields["timeout"]["schema"]["default"] == DEFAULT_REQUEST_TIMEOUT
+    assert fields["max_retries"]["schema"]["default"] == DEFAULT_MAX_RETRIES
 
 
 def test_every_extra_link_imports() -> None:
