@@ -24,7 +24,7 @@ $(VENV)/.installed: $(LOCK) pyproject.toml | $(BIN)/uv
 demo: $(VENV)/.installed
 	$(BIN)/python scripts/demo.py
 
-## test: lint, type-check and run the test suite
+## test: lint, type-check and run the test suite (it ends with the coverage figure)
 test: lint typecheck unit
 
 lint: $(VENV)/.installed
@@ -35,7 +35,7 @@ typecheck: $(VENV)/.installed
 	$(BIN)/mypy
 
 unit: $(VENV)/.installed
-	$(BIN)/pytest
+	$(BIN)/pytest --cov --cov-report=term
 
 ## system-test: the production-shaped system test, about 15 min (tests/system/README.md): Postgres, Redis,
 ## CeleryExecutor with two workers and two triggerers, 200 mapped renders with faults, crashes, secrets
