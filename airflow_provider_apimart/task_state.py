@@ -16,8 +16,8 @@ from airflow_provider_apimart.version_compat import AIRFLOW_V_3_3_PLUS
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-#: The submit's record (:class:`~airflow_provider_apimart.operators.submission.SubmitRecord`):
-#: which remote task this request already made.
+#: The submit's record (``SubmitRecord``, in ``operators/submission.py``): which remote task this
+#: request already made.
 SUBMIT_RECORD_STATE_KEY = "apimart_remote_task"
 #: The uploads this task made, by the sha256 of their content: ``{sha256: {"url", "expires_at"}}``.
 UPLOADS_STATE_KEY = "apimart_uploads"

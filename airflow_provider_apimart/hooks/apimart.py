@@ -268,7 +268,7 @@ class ApimartHook(BaseHook):
 
         A plain mapping is validated with its model's rules first, so an invalid body raises
         :class:`~airflow_provider_apimart.exceptions.ApimartValidationError` without any HTTP call;
-        a :class:`~airflow_provider_apimart.models.base.CheckedBody` (the operators') was validated
+        a :class:`~airflow_provider_apimart.models.CheckedBody` (the operators') was validated
         already and is sent as it is. The POST
         asks for response version 2026-07-27 (``X-APIMart-Response-Version``). With ``idempotency_key`` (the
         ``Idempotency-Key`` header) a lost answer is retried safely, with the same key and body, and a 409

@@ -11,7 +11,11 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from airflow_provider_apimart.models.base import VideoGenerationRequest, read_rendered_collection
+    from airflow_provider_apimart.models.base import (
+        CheckedBody,
+        VideoGenerationRequest,
+        read_rendered_collection,
+    )
     from airflow_provider_apimart.models.generic import GenericVideoRequest
     from airflow_provider_apimart.models.images import UPLOAD_IMAGE_LIMITS, ImageLimits
     from airflow_provider_apimart.models.kling import KLING_V26, KlingV26Request
@@ -58,6 +62,7 @@ __all__ = [
     "WAN26_I2V_FLASH",
     "WAN27",
     "Balance",
+    "CheckedBody",
     "FailureKind",
     "GenericVideoRequest",
     "ImageLimits",

@@ -1,8 +1,13 @@
-"""The package's rooms keep their doors: a leading underscore means private to its package."""
+"""The package's rooms keep their doors and their floors, as docs/architecture.md draws them.
+
+A leading underscore means private to its package; and a module imports only modules of its own
+row of the rooms table, or of the rows above it (lazy and type-checking imports included).
+"""
 
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -55,3 +60,76 @@ def test_a_private_module_is_imported_only_inside_its_own_package(path: Path) ->
         if not importer.startswith(f"{package}.")
     ]
     assert trespasses == [], f"{importer} imports private modules of other packages: {trespasses}"
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+MODULES = {module_name(path): path for path in PACKAGE.rglob("*.py")}
+
+
+def internal_imports(path: Path) -> set[str]:
+    """The package's modules that ``path`` imports anywhere (a name resolves to its module)."""
+    found = set()
+    for name in imported_modules(path):
+        while name and name not in MODULES:
+            name = name.rpartition(".")[0]
+        if name.startswith("airflow_provider_apimart"):
+            found.add(name)
+    return found - {module_name(path)}
+
+
+def rooms_table() -> list[list[str]]:
+    """The first cell of each row of "The rooms", as the package's modules it names."""
+    text = (ROOT / "docs" / "architecture.md").read_text()
+    section = text.split("## The rooms", 1)[1].split("\n## ", 1)[0]
+    rows = []
+    for line in section.splitlines():
+        if not line.startswith("| `"):
+            continue
+        cell = line.split("|")[1]
+        rows.append(re.findall(r"`([^`]+)`", cell))
+    return rows
+
+
+def row_of_each_module() -> dict[str, int]:
+    rows = rooms_table()
+    placed: dict[str, int] = {}
+    for number, names in enumerate(rows):
+        for written in names:
+            dotted = "airflow_provider_apimart." + written.removesuffix("/").removesuffix(".py").replace(
+                "/", "."
+            )
+            dotted = dotted.removesuffix(".__init__")
+            members = [
+                module
+                for module in MODULES
+                if module == dotted or (written.endswith("/") and module.startswith(f"{dotted}."))
+            ]
+            assert members, f"docs/architecture.md names {written!r}, which is not a module"
+            for module in members:
+                placed.setdefault(module, number)  # a module named on its own keeps that row
+    for module in MODULES:  # a package's __init__ stands with the first of its modules
+        if module not in placed and module != "airflow_provider_apimart":
+            inside = [row for name, row in placed.items() if name.startswith(f"{module}.")]
+            if inside:
+                placed[module] = min(inside)
+    return placed
+
+
+def test_every_module_has_a_row_in_the_rooms_table() -> None:
+    placed = row_of_each_module()
+    assert sorted(set(MODULES) - set(placed)) == []
+
+
+def test_a_module_imports_only_its_own_row_or_the_rows_above() -> None:
+    placed = row_of_each_module()
+    upward = [
+        f"{module} (row {placed[module] + 1}) imports {target} (row {placed[target] + 1})"
+        for module, path in sorted(MODULES.items())
+        for target in sorted(internal_imports(path))
+        if placed[target] > placed[module]
+    ]
+    assert upward == []
