@@ -33,7 +33,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import StatusServer, airflow_env, median, percentile, run_child, verdict
+from _common import BENCH_API_KEY, StatusServer, airflow_env, median, percentile, run_child, verdict
 
 RATIO_GOAL = 1.1
 #: The calls the goal judges, one row each.
@@ -122,7 +122,11 @@ def child(spec_json: str) -> None:
 
     request = build_request({"model": "wan2.7", "prompt": "A coastal road at sunset", "duration": 5})
     body = request.to_body()
-    headers = {"User-Agent": USER_AGENT, "Accept": "application/json", "Authorization": "Bearer bench"}
+    headers = {
+        "User-Agent": USER_AGENT,
+        "Accept": "application/json",
+        "Authorization": f"Bearer {BENCH_API_KEY}",
+    }
     task_path = f"/v1/tasks/bench_hook_0_{int(time.time() * 1000)}_3600000"
     remote_task_id = task_path.rsplit("/", 1)[1]
 

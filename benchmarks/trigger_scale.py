@@ -40,6 +40,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import (
+    BENCH_API_KEY,
     StatusServer,
     airflow_env,
     cpu_seconds,
@@ -389,7 +390,7 @@ def bare_poller(spec: dict[str, Any]) -> Any:
     base_url = json.loads(os.environ["AIRFLOW_CONN_APIMART_DEFAULT"])["host"]
     poll_interval = spec["poll_interval"]
     limits = httpx.Limits(keepalive_expiry=spec["max_poll_interval"] + 60)  # as the trigger's
-    headers = {"Authorization": "Bearer bench", "Accept": "application/json"}
+    headers = {"Authorization": f"Bearer {BENCH_API_KEY}", "Accept": "application/json"}
 
     async def poll(remote_task_id: str, first_delay: float) -> str:
         async with httpx.AsyncClient(
