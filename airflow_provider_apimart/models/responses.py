@@ -11,7 +11,17 @@ import logging
 from enum import Enum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
+
+from airflow_provider_apimart.models.images import require_web_url
 
 log = logging.getLogger(__name__)
 
@@ -289,9 +299,10 @@ class Balance(_Lenient):
 class UploadedImage(_Lenient):
     """The upload answer, a bare object without the ``code``/``data`` envelope
     (https://docs.apimart.ai/en/api-reference/uploads/images). ``url`` is valid for 72 hours
-    from ``created_at`` (unix seconds); only ``url`` is required."""
+    from ``created_at`` (unix seconds); only ``url`` is required. The operator sends ``url`` in
+    place of the stored file without validating the body again, so it must be a web URL here."""
 
-    url: Annotated[str, Field(min_length=1)]
+    url: Annotated[str, AfterValidator(require_web_url)]
     filename: str | None = None
     content_type: str | None = None
     bytes: int | None = None

@@ -73,6 +73,16 @@ def test_an_answer_without_a_url_is_unreadable(api: respx.MockRouter, hook: Apim
         hook.upload_image(PNG, filename="cat.png", content_type="image/png")
 
 
+@pytest.mark.parametrize("url", ["", "uploads/7d1c.png", "ftp://upload.apimart.ai/7d1c.png"])
+def test_an_answer_whose_url_is_not_a_web_url_is_unreadable(
+    api: respx.MockRouter, hook: ApimartHook, url: str
+) -> None:
+    # The operator sends this URL in the paid body as it is: anything else must stop here.
+    api.post(UPLOAD_PATH).respond(json={**ANSWER, "url": url})
+    with pytest.raises(ApimartResponseError, match="upload answer does not have the documented shape: url"):
+        hook.upload_image(PNG, filename="cat.png", content_type="image/png")
+
+
 def test_too_large_is_a_rejection_with_its_status(api: respx.MockRouter, hook: ApimartHook) -> None:
     route = api.post(UPLOAD_PATH).respond(
         413, json={"error": {"message": "File too large", "type": "file_too_large"}}
