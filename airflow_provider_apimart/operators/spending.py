@@ -92,7 +92,8 @@ class SpendLimitedMixin(_OperatorBase):
     ) -> dict[str, Any]:
         """The render ended: settle its reservation; the XCom's ``spend`` entry (empty: no limit).
 
-        A learned price is kept under the model and parameters of the request that was sent.
+        A learned price is kept under this try's request (its model and price-driving parameters,
+        which swapping stored images for their upload URLs does not change).
         """
         if reservation_id is None:
             return {}
